@@ -1,0 +1,176 @@
+//! Wiring and life cycle: from a [`Config`] to a migrated database, the server's secrets and a
+//! router, then serving until SIGINT/SIGTERM with a bounded grace for in-flight requests.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::config::{Config, ConfigError, ServerSecrets, secrets::SecretSource};
+use crate::db::{self, Db, DbError};
+use crate::graphql::{self, SchemaOptions, ServerInfo};
+use crate::http::{self, AppState, StaticFiles};
+use crate::shutdown::{self, ShutdownTrigger};
+
+/// Why the server could not start; each message is one line saying what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("{0}; check COPYTRADE_DATABASE_URL{hint}", hint = database_hint(.0))]
+    Database(#[from] DbError),
+    #[error(
+        "cannot listen on {addr}: {reason}; stop whatever uses that port or set COPYTRADE_LISTEN to another address"
+    )]
+    Bind {
+        addr: SocketAddr,
+        reason: std::io::Error,
+    },
+    #[error("the server stopped with an error: {0}")]
+    Serve(std::io::Error),
+}
+
+fn database_hint(err: &DbError) -> &'static str {
+    match err {
+        DbError::Connect { reason, .. } if reason.contains("does not exist") => {
+            " and create the database first (for example `createdb -h 127.0.0.1 -U postgres copytrade`)"
+        }
+        DbError::Connect { .. } => " and that the database server is running",
+        _ => "",
+    }
+}
+
+/// A server ready to serve: migrated database, secrets loaded, router built.
+pub struct App {
+    pub config: Config,
+    pub secrets: ServerSecrets,
+    pub state: AppState,
+    trigger: ShutdownTrigger,
+}
+
+impl App {
+    /// Prepares the data directory, loads or generates the secrets (through `env`), migrates
+    /// and connects to the database.
+    pub async fn prepare(
+        config: Config,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, StartupError> {
+        config.prepare_data_dir()?;
+        let (secrets, sources) = ServerSecrets::load(&config.data_dir, env)?;
+        for (what, source) in sources {
+            match source {
+                SecretSource::Generated(path) => tracing::warn!(
+                    path = %path.display(),
+                    "generated a new {what}: keep this file private and back it up; several \
+                     instances must share it (or set it by environment variable)"
+                ),
+                SecretSource::File(path) => {
+                    tracing::info!(path = %path.display(), "loaded the {what}")
+                }
+                SecretSource::Env(var) => tracing::info!("loaded the {what} from {var}"),
+            }
+        }
+        let report = migrate(&config).await?;
+        let db = Db::connect(&config.database).await?;
+        tracing::info!(
+            database = %config.database.redacted(),
+            applied = report.applied.len(),
+            "database ready"
+        );
+        let static_files = StaticFiles::new(&config.static_dir);
+        if !static_files.is_built() {
+            tracing::warn!(
+                dir = %static_files.dir().display(),
+                "the web app is not built here: the API works, pages answer 503 until `trunk build --release` runs"
+            );
+        }
+        let info = ServerInfo {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            database: db.kind(),
+        };
+        let schema = graphql::build_schema(
+            info,
+            &SchemaOptions {
+                introspection: config.graphiql,
+            },
+        );
+        let (trigger, shutdown) = shutdown::channel();
+        let state = AppState {
+            db,
+            schema,
+            static_files: Arc::new(static_files),
+            shutdown,
+        };
+        Ok(Self {
+            config,
+            secrets,
+            state,
+            trigger,
+        })
+    }
+
+    pub fn router(&self) -> Router {
+        http::router(
+            self.state.clone(),
+            self.config.body_limit,
+            self.config.graphiql,
+        )
+    }
+
+    /// Binds the configured address.
+    pub async fn bind(&self) -> Result<TcpListener, StartupError> {
+        let addr = self.config.listen;
+        TcpListener::bind(addr)
+            .await
+            .map_err(|reason| StartupError::Bind { addr, reason })
+    }
+
+    /// Serves until `signal` completes, then stops accepting connections and gives in-flight
+    /// requests the configured grace to finish. Open subscriptions end at once.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartupError> {
+        let router = self.router();
+        let grace = self.config.shutdown_grace;
+        let shutdown = self.state.shutdown.clone();
+        let trigger = self.trigger;
+        let begin_shutdown = async move {
+            signal.await;
+            tracing::info!(
+                grace_seconds = grace.as_secs(),
+                "shutting down: finishing in-flight requests"
+            );
+            trigger.trigger();
+        };
+        let server = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(begin_shutdown);
+        let grace_expired = async move {
+            shutdown.wait().await;
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            result = server => {
+                result.map_err(StartupError::Serve)?;
+                tracing::info!("stopped");
+            }
+            () = grace_expired => tracing::warn!("requests still running after the grace period were cut off"),
+        }
+        Ok(())
+    }
+}
+
+/// Applies pending migrations (the `migrate` command, and every start).
+pub async fn migrate(config: &Config) -> Result<db::MigrationReport, StartupError> {
+    let report = db::migrate(&config.database).await?;
+    for version in &report.applied {
+        tracing::info!(%version, "applied migration");
+    }
+    Ok(report)
+}

@@ -1,0 +1,251 @@
+//! The server's own secrets: the JWT signing key and the credential master key.
+//!
+//! Rules: they come from `COPYTRADE_JWT_SECRET` / `COPYTRADE_MASTER_KEY`, or else from key files in
+//! the data directory that the server generates once (mode 0600) and reuses. They never reach the
+//! database, a log line or an error message; a key of the wrong length stops the server at start.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use zeroize::Zeroizing;
+
+use super::ConfigError;
+
+/// Bytes that must stay secret: `Debug` prints a mask, memory is zeroed on drop.
+#[derive(Clone)]
+pub struct SecretBytes(Zeroizing<Vec<u8>>);
+
+impl SecretBytes {
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Self(Zeroizing::new(bytes))
+    }
+
+    /// The secret itself; call only where it is used as a key.
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SecretBytes(••••, {} bytes)", self.0.len())
+    }
+}
+
+/// The secrets the server runs with.
+#[derive(Debug, Clone)]
+pub struct ServerSecrets {
+    /// Signs session tokens (HS256): at least 32 bytes.
+    pub jwt_secret: SecretBytes,
+    /// Derives the vault's encryption and MAC keys: exactly 32 bytes.
+    pub master_key: SecretBytes,
+}
+
+/// How one secret is named and checked.
+struct KeySpec {
+    what: &'static str,
+    env: &'static str,
+    file: &'static str,
+    /// Accepted decoded lengths, inclusive.
+    min_len: usize,
+    max_len: usize,
+}
+
+const JWT_SECRET: KeySpec = KeySpec {
+    what: "JWT signing key",
+    env: "COPYTRADE_JWT_SECRET",
+    file: "jwt-secret.key",
+    min_len: 32,
+    max_len: 1024,
+};
+
+const MASTER_KEY: KeySpec = KeySpec {
+    what: "master key",
+    env: "COPYTRADE_MASTER_KEY",
+    file: "master.key",
+    min_len: 32,
+    max_len: 32,
+};
+
+/// Each secret's name and where it came from.
+pub type SecretSources = Vec<(&'static str, SecretSource)>;
+
+/// Where a secret came from, for the start-up log (never the value).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    Env(&'static str),
+    File(PathBuf),
+    Generated(PathBuf),
+}
+
+impl ServerSecrets {
+    /// Loads both secrets from the environment (through `lookup`) or the data directory,
+    /// generating missing key files. Returns where each came from, for the log.
+    pub fn load(
+        data_dir: &Path,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<(Self, SecretSources), ConfigError> {
+        let (jwt_secret, jwt_source) = load_one(&JWT_SECRET, data_dir, &lookup)?;
+        let (master_key, master_source) = load_one(&MASTER_KEY, data_dir, &lookup)?;
+        Ok((
+            Self {
+                jwt_secret,
+                master_key,
+            },
+            vec![
+                (JWT_SECRET.what, jwt_source),
+                (MASTER_KEY.what, master_source),
+            ],
+        ))
+    }
+}
+
+fn load_one(
+    spec: &KeySpec,
+    data_dir: &Path,
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<(SecretBytes, SecretSource), ConfigError> {
+    if let Some(value) = lookup(spec.env).filter(|v| !v.trim().is_empty()) {
+        let bytes = decode(spec, value.trim()).map_err(|why| ConfigError::Invalid {
+            var: spec.env,
+            why: format!("{why}; generate one with `openssl rand -base64 32`"),
+        })?;
+        return Ok((bytes, SecretSource::Env(spec.env)));
+    }
+    let path = data_dir.join(spec.file);
+    let key_file_error = |why: String| ConfigError::KeyFile {
+        what: spec.what,
+        path: path.clone(),
+        why,
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let bytes = decode(spec, text.trim()).map_err(|why| {
+                key_file_error(format!(
+                    "{why}; restore the original file, or set {} (a lost key cannot be recovered)",
+                    spec.env
+                ))
+            })?;
+            Ok((bytes, SecretSource::File(path)))
+        }
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            let bytes = generate(&path, spec.min_len.max(32)).map_err(|err| {
+                key_file_error(format!(
+                    "cannot be created ({err}); set {} instead",
+                    spec.env
+                ))
+            })?;
+            Ok((bytes, SecretSource::Generated(path)))
+        }
+        Err(err) => Err(key_file_error(format!("cannot be read ({err})"))),
+    }
+}
+
+fn decode(spec: &KeySpec, text: &str) -> Result<SecretBytes, String> {
+    let bytes = Zeroizing::new(
+        BASE64
+            .decode(text)
+            .map_err(|_| "is not valid base64".to_owned())?,
+    );
+    let len = bytes.len();
+    if len < spec.min_len || len > spec.max_len {
+        let expected = if spec.min_len == spec.max_len {
+            format!("exactly {}", spec.min_len)
+        } else {
+            format!("at least {}", spec.min_len)
+        };
+        return Err(format!(
+            "holds {len} bytes, expected {expected} (base64-encoded)"
+        ));
+    }
+    Ok(SecretBytes::new(bytes.to_vec()))
+}
+
+/// Writes `len` fresh random bytes, base64-encoded, to a new file only the owner can read.
+fn generate(path: &Path, len: usize) -> std::io::Result<SecretBytes> {
+    let mut bytes = Zeroizing::new(vec![0u8; len]);
+    getrandom::fill(&mut bytes).map_err(std::io::Error::other)?;
+    let encoded = Zeroizing::new(BASE64.encode(&*bytes));
+    // create_new: never overwrite a key another process just wrote.
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(encoded.as_bytes())?;
+    file.write_all(b"\n")?;
+    file.sync_all()?;
+    // The umask can only remove bits; make sure nothing was added by an odd file system default.
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    Ok(SecretBytes::new(bytes.to_vec()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn missing_keys_are_generated_once_with_owner_only_permissions() {
+        let dir = tempfile::tempdir().unwrap();
+        let (first, sources) = ServerSecrets::load(dir.path(), no_env).unwrap();
+        assert!(matches!(sources[0].1, SecretSource::Generated(_)));
+        for file in ["jwt-secret.key", "master.key"] {
+            let mode = std::fs::metadata(dir.path().join(file))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{file}");
+        }
+        let (second, sources) = ServerSecrets::load(dir.path(), no_env).unwrap();
+        assert!(matches!(sources[1].1, SecretSource::File(_)));
+        assert_eq!(first.master_key.expose(), second.master_key.expose());
+        assert_eq!(first.jwt_secret.expose(), second.jwt_secret.expose());
+        assert_eq!(first.master_key.expose().len(), 32);
+    }
+
+    #[test]
+    fn a_key_file_of_the_wrong_length_is_refused_with_a_clear_message() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("master.key"), BASE64.encode([7u8; 16])).unwrap();
+        let err = ServerSecrets::load(dir.path(), no_env)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("master key"), "{err}");
+        assert!(err.contains("holds 16 bytes, expected exactly 32"), "{err}");
+    }
+
+    #[test]
+    fn env_values_win_and_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = BASE64.encode([1u8; 32]);
+        let lookup = |name: &str| (name == "COPYTRADE_MASTER_KEY").then(|| key.clone());
+        let (secrets, sources) = ServerSecrets::load(dir.path(), lookup).unwrap();
+        assert_eq!(secrets.master_key.expose(), &[1u8; 32]);
+        assert_eq!(sources[1].1, SecretSource::Env("COPYTRADE_MASTER_KEY"));
+        assert!(!dir.path().join("master.key").exists());
+
+        let short = |name: &str| (name == "COPYTRADE_JWT_SECRET").then(|| BASE64.encode([1u8; 8]));
+        let err = ServerSecrets::load(dir.path(), short)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("COPYTRADE_JWT_SECRET holds 8 bytes, expected at least 32"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_secret() {
+        let secret = SecretBytes::new(b"super-secret-value-123".to_vec());
+        let shown = format!("{secret:?}");
+        assert!(!shown.contains("super-secret"), "{shown}");
+    }
+}

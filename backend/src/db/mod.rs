@@ -1,0 +1,127 @@
+//! The database: one code path for SQLite (embedded default) and PostgreSQL (production).
+//!
+//! Rules: queries live here and in the service modules' `db` files, never in GraphQL resolvers
+//! (diesel-async's `RunQueryDsl` breaks `#[Subscription]`). A query body is written once and
+//! compiled for both backends by [`with_conn!`]. SQLite gets one writer connection and several
+//! readers (WAL), PostgreSQL one pool; both run their embedded migrations at start.
+
+mod migrate;
+mod pool;
+
+use std::time::Duration;
+
+use diesel_async::pooled_connection::deadpool::Pool;
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use crate::config::DatabaseUrl;
+
+pub use migrate::{MigrationReport, migrate};
+
+/// SQLite through diesel-async's wrapper around diesel's synchronous connection.
+pub type SqliteConn = SyncConnectionWrapper<diesel::SqliteConnection>;
+
+/// A handle to the database; cheap to clone.
+#[derive(Clone)]
+pub enum Db {
+    /// `write` holds exactly one connection: SQLite has one writer, and queuing in the pool
+    /// beats `database is locked` errors.
+    Sqlite {
+        read: Pool<SqliteConn>,
+        write: Pool<SqliteConn>,
+    },
+    Postgres(Pool<AsyncPgConnection>),
+}
+
+/// Which database engine the server runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum, serde::Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[graphql(name = "DatabaseKind")]
+pub enum DatabaseKind {
+    /// An embedded SQLite file (the default; nothing to install).
+    Sqlite,
+    /// A PostgreSQL server (production; several instances can share it).
+    Postgres,
+}
+
+/// A database failure; the message never holds a password.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("cannot connect to {url}: {reason}")]
+    Connect { url: String, reason: String },
+    #[error("migrations on {url} failed: {reason}")]
+    Migration { url: String, reason: String },
+    #[error("no database connection available: {0}")]
+    Pool(String),
+    #[error("database query failed: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("database did not answer within {0:?}")]
+    Timeout(Duration),
+}
+
+/// Runs `$body` with `$c` bound to a pooled connection of either backend. `$role` is `read` or
+/// `write` and matters for SQLite only. The body is compiled once per backend, so it must be
+/// valid diesel for both.
+#[macro_export]
+macro_rules! with_conn {
+    ($db:expr, $role:ident, |$c:ident| $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite { $role: pool, .. } => {
+                let mut conn = pool
+                    .get()
+                    .await
+                    .map_err(|err| $crate::db::DbError::Pool(err.to_string()))?;
+                let $c: &mut $crate::db::SqliteConn = &mut conn;
+                $body
+            }
+            $crate::db::Db::Postgres(pool) => {
+                let mut conn = pool
+                    .get()
+                    .await
+                    .map_err(|err| $crate::db::DbError::Pool(err.to_string()))?;
+                let $c: &mut ::diesel_async::AsyncPgConnection = &mut conn;
+                $body
+            }
+        }
+    };
+}
+
+impl Db {
+    /// Connects to the configured database and checks that it answers. Does not migrate.
+    pub async fn connect(url: &DatabaseUrl) -> Result<Self, DbError> {
+        let db = match url {
+            DatabaseUrl::Sqlite(path) => pool::sqlite(path)?,
+            DatabaseUrl::Postgres(raw) => pool::postgres(raw)?,
+        };
+        db.ping(Duration::from_secs(10))
+            .await
+            .map_err(|err| DbError::Connect {
+                url: url.redacted(),
+                reason: match err {
+                    DbError::Pool(reason) => reason,
+                    other => other.to_string(),
+                },
+            })?;
+        Ok(db)
+    }
+
+    pub fn kind(&self) -> DatabaseKind {
+        match self {
+            Self::Sqlite { .. } => DatabaseKind::Sqlite,
+            Self::Postgres(_) => DatabaseKind::Postgres,
+        }
+    }
+
+    /// Proves the database answers a query within `timeout` (readiness probe).
+    pub async fn ping(&self, timeout: Duration) -> Result<(), DbError> {
+        let query = async {
+            with_conn!(self, read, |c| {
+                diesel::sql_query("SELECT 1").execute(c).await?;
+                Ok::<(), DbError>(())
+            })
+        };
+        tokio::time::timeout(timeout, query)
+            .await
+            .map_err(|_| DbError::Timeout(timeout))?
+    }
+}

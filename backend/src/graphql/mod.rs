@@ -1,0 +1,56 @@
+//! The GraphQL API: the schema integrators and the web app code against.
+//!
+//! Rules: resolvers are thin. They read arguments, take the caller from the context, call one
+//! service function and map its error. One query and one subscription type per domain, merged
+//! here. `schema.graphql` at the top of the repository is this schema's SDL, checked by a test.
+
+mod server;
+
+use async_graphql::{EmptyMutation, MergedObject, MergedSubscription, Schema};
+
+pub use server::ServerInfo;
+
+/// The API's schema type.
+pub type AppSchema = Schema<Query, EmptyMutation, Subscription>;
+
+// Every query, merged from the domains.
+#[derive(MergedObject, Default)]
+pub struct Query(server::ServerQuery);
+
+// Every subscription, merged from the domains.
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(server::ServerSubscription);
+
+/// Limits that keep one request from costing the server much (SEC-19).
+const MAX_DEPTH: usize = 12;
+const MAX_COMPLEXITY: usize = 500;
+const MAX_DIRECTIVES: usize = 16;
+
+/// Settings the schema is built with.
+#[derive(Debug, Clone)]
+pub struct SchemaOptions {
+    /// Allow `__schema` / `__type` queries (on by default: the schema is public).
+    pub introspection: bool,
+}
+
+/// Builds the executable schema with the context every request shares.
+pub fn build_schema(info: ServerInfo, options: &SchemaOptions) -> AppSchema {
+    let builder = Schema::build(Query::default(), EmptyMutation, Subscription::default())
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .limit_directives(MAX_DIRECTIVES)
+        .data(info);
+    let builder = if options.introspection {
+        builder
+    } else {
+        builder.disable_introspection()
+    };
+    builder.finish()
+}
+
+/// The schema's SDL, as checked in at `schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(Query::default(), EmptyMutation, Subscription::default())
+        .finish()
+        .sdl()
+}

@@ -1,0 +1,77 @@
+//! The HTTP surface: one axum router for the API, the live feed, health probes and the web app.
+//!
+//! Rules: every answer carries the security headers; every request body is capped (the GraphQL
+//! extractor ignores axum's default limit, so the cap is a tower layer around everything).
+
+mod graphql;
+mod health;
+mod security_headers;
+mod static_files;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::db::Db;
+use crate::graphql::AppSchema;
+use crate::shutdown::Shutdown;
+
+pub use static_files::StaticFiles;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub schema: AppSchema,
+    pub static_files: Arc<StaticFiles>,
+    pub shutdown: Shutdown,
+}
+
+/// Builds the router with all routes and layers.
+pub fn router(state: AppState, body_limit: usize, graphiql: bool) -> Router {
+    let graphql_route = if graphiql {
+        get(graphql::graphiql).post(graphql::execute)
+    } else {
+        axum::routing::post(graphql::execute)
+    };
+    Router::new()
+        .route("/graphql", graphql_route)
+        .route("/graphql/ws", get(graphql::websocket))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .fallback(static_files::serve)
+        .with_state(state)
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(axum::middleware::from_fn(security_headers::add))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+}
+
+/// A span per request with method and path; paths that carry secrets are redacted.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::debug_span!(
+        "request",
+        method = %request.method(),
+        path = %redact_path(request.uri().path()),
+    )
+}
+
+/// Webhook URLs carry their secret token in the path (`/hooks/<token>`): never log it.
+fn redact_path(path: &str) -> &str {
+    if path.starts_with("/hooks/") {
+        "/hooks/<redacted>"
+    } else {
+        path
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn webhook_tokens_are_redacted_from_request_logs() {
+        assert_eq!(super::redact_path("/hooks/abcDEF123"), "/hooks/<redacted>");
+        assert_eq!(super::redact_path("/graphql"), "/graphql");
+    }
+}

@@ -1,0 +1,13 @@
+//! CopyTrade's server: one signal in, orders out to every follower account.
+//!
+//! Modules by concept: `config` (settings and the server's own secrets), `db` (both databases,
+//! migrations), `graphql` (the API contract), `http` (router and layers), `app` (wiring and the
+//! server's life cycle).
+
+pub mod app;
+pub mod config;
+pub mod db;
+pub mod graphql;
+pub mod http;
+pub mod shutdown;
+pub mod telemetry;

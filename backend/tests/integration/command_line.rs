@@ -1,0 +1,228 @@
+//! The `copytrade` binary as an operator runs it: commands, start-up on either database, and
+//! one clear line (no panic trace) for every bad setting.
+
+use std::net::SocketAddr;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+
+use crate::support::PgTestDb;
+use crate::support::http::{request, wait_healthy};
+
+fn copytrade(args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_copytrade"));
+    command
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command
+}
+
+fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
+    copytrade(args, env).output().unwrap()
+}
+
+/// Asserts the program failed with exactly one line on stderr containing `expected`.
+fn assert_fails_with(output: &Output, expected: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "stderr: {stderr}");
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.starts_with("copytrade: error:"))
+        .collect();
+    assert_eq!(lines.len(), 1, "expected one error line, got: {stderr}");
+    assert!(
+        lines[0].contains(expected),
+        "expected `{expected}` in: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+fn free_port() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+#[test]
+fn print_schema_writes_the_sdl() {
+    let output = run(&["print-schema"], &[]);
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        copytrade::graphql::sdl()
+    );
+}
+
+#[test]
+fn an_unknown_command_is_refused() {
+    assert_fails_with(&run(&["frobnicate"], &[]), "unknown command `frobnicate`");
+}
+
+#[test]
+fn a_data_dir_that_is_a_file_stops_the_server() {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let output = run(
+        &[],
+        &[("COPYTRADE_DATA_DIR", file.path().to_str().unwrap())],
+    );
+    assert_fails_with(
+        &output,
+        "exists but is not a directory; set COPYTRADE_DATA_DIR",
+    );
+}
+
+#[test]
+fn a_malformed_database_url_stops_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let output = run(
+        &[],
+        &[
+            ("COPYTRADE_DATA_DIR", data),
+            ("COPYTRADE_DATABASE_URL", "mysql://root@db/x"),
+        ],
+    );
+    assert_fails_with(
+        &output,
+        "COPYTRADE_DATABASE_URL uses the unsupported scheme `mysql`",
+    );
+}
+
+#[test]
+fn an_unreachable_database_stops_the_server_without_leaking_the_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let url = "postgres://app:s3cret-pw@127.0.0.1:1/copytrade";
+    let output = run(
+        &[],
+        &[
+            ("COPYTRADE_DATA_DIR", data),
+            ("COPYTRADE_DATABASE_URL", url),
+        ],
+    );
+    assert_fails_with(
+        &output,
+        "cannot connect to postgres://app:***@127.0.0.1:1/copytrade",
+    );
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("s3cret-pw"));
+}
+
+#[test]
+fn a_key_file_of_the_wrong_length_stops_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("master.key"), BASE64.encode([0u8; 20])).unwrap();
+    let output = run(&[], &[("COPYTRADE_DATA_DIR", dir.path().to_str().unwrap())]);
+    assert_fails_with(&output, "holds 20 bytes, expected exactly 32");
+}
+
+#[test]
+fn a_port_in_use_stops_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let output = run(
+        &[],
+        &[
+            ("COPYTRADE_DATA_DIR", dir.path().to_str().unwrap()),
+            ("COPYTRADE_LISTEN", &addr),
+        ],
+    );
+    assert_fails_with(&output, &format!("cannot listen on {addr}"));
+    assert_fails_with(&output, "set COPYTRADE_LISTEN to another address");
+}
+
+#[test]
+fn migrate_applies_pending_migrations_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("COPYTRADE_DATA_DIR", dir.path().to_str().unwrap())];
+    let first = run(&["migrate"], &env);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert_ne!(
+        String::from_utf8_lossy(&first.stdout),
+        "0 migration(s) applied\n"
+    );
+    let second = run(&["migrate"], &env);
+    assert_eq!(
+        String::from_utf8_lossy(&second.stdout),
+        "0 migration(s) applied\n"
+    );
+    assert!(dir.path().join("copytrade.db").is_file());
+}
+
+/// Starts the binary, checks it serves, then stops it with SIGTERM.
+async fn serve_and_stop(env: &[(&str, &str)], expected_database: &str) {
+    let addr = free_port().to_string();
+    let mut env = env.to_vec();
+    env.push(("COPYTRADE_LISTEN", &addr));
+    let mut child = copytrade(&["serve"], &env)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let addr: SocketAddr = addr.parse().unwrap();
+    wait_healthy(addr, Duration::from_secs(20)).await;
+    let (status, body) = request(
+        addr,
+        "POST",
+        "/graphql",
+        Some(r#"{"query":"{ serverInfo { database } }"}"#),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200);
+    assert!(body.contains(expected_database), "{body}");
+
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "server ignored SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(status.success(), "{stderr}");
+    assert!(stderr.contains("shutting down"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains(&format!("open http://{addr}/")), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_starts_on_a_fresh_sqlite_default_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("nested/data");
+    serve_and_stop(&[("COPYTRADE_DATA_DIR", data.to_str().unwrap())], "SQLITE").await;
+    assert!(data.join("copytrade.db").is_file());
+    assert!(data.join("jwt-secret.key").is_file() && data.join("master.key").is_file());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_starts_the_same_on_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let pg = PgTestDb::create().await;
+    let env = [
+        ("COPYTRADE_DATA_DIR", dir.path().to_str().unwrap()),
+        ("COPYTRADE_DATABASE_URL", pg.url.as_str()),
+    ];
+    serve_and_stop(&env, "POSTGRES").await;
+}

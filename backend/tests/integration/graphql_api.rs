@@ -1,0 +1,148 @@
+//! The GraphQL endpoint: what it answers, and what it refuses (SEC-19).
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use serde_json::json;
+
+use crate::support::{Backend, TestApp, on_both_databases};
+
+on_both_databases!(server_info_reports_the_version_and_the_database);
+
+async fn server_info_reports_the_version_and_the_database(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let answer = app
+        .gql("{ serverInfo { version database } }", json!({}))
+        .await;
+    let expected_database = match backend {
+        Backend::Sqlite => "SQLITE",
+        Backend::Postgres => "POSTGRES",
+    };
+    assert_eq!(
+        answer,
+        json!({ "data": { "serverInfo": { "version": env!("CARGO_PKG_VERSION"), "database": expected_database } } })
+    );
+}
+
+fn post(content_type: &str, body: &str) -> Request<Body> {
+    Request::post("/graphql")
+        .header("content-type", content_type)
+        .body(Body::from(body.to_owned()))
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queries_a_browser_could_send_cross_site_are_refused() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let query = r#"{"query":"{ serverInfo { version } }"}"#;
+    for content_type in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ] {
+        let response = app.request(post(content_type, query)).await;
+        assert_eq!(
+            response.status,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{content_type}"
+        );
+        assert_eq!(
+            response.json()["errors"][0]["extensions"]["code"],
+            "BAD_REQUEST"
+        );
+    }
+    let response = app
+        .request(post("application/json; charset=utf-8", query))
+        .await;
+    assert_eq!(response.status, StatusCode::OK);
+    assert_eq!(response.header("cache-control"), "no-store");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_get_request_never_executes_a_query() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let response = app
+        .get("/graphql?query=%7BserverInfo%7Bversion%7D%7D")
+        .await;
+    assert_eq!(response.status, StatusCode::OK);
+    assert!(response.header("content-type").starts_with("text/html"));
+    assert!(response.text().contains("GraphiQL"));
+    assert!(
+        !response.text().contains(env!("CARGO_PKG_VERSION")),
+        "the query ran"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graphiql_can_be_turned_off() {
+    let app = TestApp::with_env(Backend::Sqlite, &[("COPYTRADE_GRAPHIQL", "false")]).await;
+    assert_eq!(
+        app.get("/graphql").await.status,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+    let answer = app
+        .gql("{ __schema { queryType { name } } }", json!({}))
+        .await;
+    // async-graphql answers a disabled introspection field with null rather than an error.
+    assert_eq!(answer, json!({ "data": { "__schema": null } }));
+    let answer = app.gql("{ serverInfo { version } }", json!({})).await;
+    assert_eq!(
+        answer["data"]["serverInfo"]["version"],
+        env!("CARGO_PKG_VERSION")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batched_requests_are_refused() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let batch =
+        r#"[{"query":"{ serverInfo { version } }"},{"query":"{ serverInfo { version } }"}]"#;
+    let response = app.request(post("application/json", batch)).await;
+    assert_eq!(response.status, StatusCode::BAD_REQUEST);
+    assert!(
+        response
+            .text()
+            .contains("batched requests are not supported"),
+        "{}",
+        response.text()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_bodies_get_a_clear_error() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let response = app.request(post("application/json", "{\"query\": ")).await;
+    assert_eq!(response.status, StatusCode::BAD_REQUEST);
+    assert!(
+        response
+            .text()
+            .contains("the body is not a GraphQL request"),
+        "{}",
+        response.text()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queries_nested_too_deep_are_refused() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let deep = format!(
+        "{}{}",
+        "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name ",
+        "} } } } } } } } } } } } } }"
+    );
+    let answer = app.gql(&deep, json!({})).await;
+    assert_eq!(
+        answer["errors"][0]["message"], "Query is nested too deep.",
+        "{answer}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_bodies_over_the_limit_are_refused() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let padding = "x".repeat(1024 * 1024);
+    let body = format!(
+        r#"{{"query":"{{ serverInfo {{ version }} }}","extensions":{{"pad":"{padding}"}}}}"#
+    );
+    let response = app.request(post("application/json", &body)).await;
+    assert_eq!(response.status, StatusCode::PAYLOAD_TOO_LARGE);
+}

@@ -1,0 +1,14 @@
+//! CopyTrade's integration tests: one binary (linking is the slow step), one module per story.
+//! Database tests run twice, on a fresh SQLite file and on a fresh PostgreSQL database.
+
+// A failed step should stop the test loudly, with the value that failed.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+mod command_line;
+mod graphql_api;
+mod health;
+mod schema_contract;
+mod subscriptions;
+mod web_app;

@@ -1,0 +1,156 @@
+//! Live updates over WebSocket, as the web app and integrators receive them.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::support::{Backend, TestApp, on_both_databases};
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+async fn connect(addr: SocketAddr, protocol: &str) -> Socket {
+    let mut request = format!("ws://{addr}/graphql/ws")
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("sec-websocket-protocol", protocol.parse().unwrap());
+    let (socket, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+    assert_eq!(response.headers()["sec-websocket-protocol"], protocol);
+    socket
+}
+
+async fn send(socket: &mut Socket, message: Value) {
+    socket
+        .send(Message::text(message.to_string()))
+        .await
+        .unwrap();
+}
+
+/// The next JSON text message, skipping keep-alives; `None` when the server closed.
+async fn next_json(socket: &mut Socket) -> Option<Value> {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(5), socket.next())
+            .await
+            .expect("no message within 5 s")?;
+        match message {
+            Ok(Message::Text(text)) => {
+                let value: Value = serde_json::from_str(&text).unwrap();
+                if value["type"] != "ka" && value["type"] != "ping" {
+                    return Some(value);
+                }
+            }
+            Ok(Message::Close(_)) | Err(_) => return None,
+            Ok(_) => {}
+        }
+    }
+}
+
+fn time_of(message: &Value) -> DateTime<Utc> {
+    let raw = message["payload"]["data"]["serverTime"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{message}"));
+    raw.parse().unwrap()
+}
+
+on_both_databases!(server_time_ticks_once_a_second_over_graphql_transport_ws);
+
+async fn server_time_ticks_once_a_second_over_graphql_transport_ws(backend: Backend) {
+    let server = TestApp::new(backend).await.serve().await;
+    let mut socket = connect(server.addr, "graphql-transport-ws").await;
+    send(
+        &mut socket,
+        json!({ "type": "connection_init", "payload": {} }),
+    )
+    .await;
+    assert_eq!(
+        next_json(&mut socket).await.unwrap()["type"],
+        "connection_ack"
+    );
+    send(
+        &mut socket,
+        json!({ "id": "clock", "type": "subscribe", "payload": { "query": "subscription { serverTime }" } }),
+    )
+    .await;
+    let first = next_json(&mut socket).await.unwrap();
+    assert_eq!(
+        (first["type"].as_str(), first["id"].as_str()),
+        (Some("next"), Some("clock")),
+        "{first}"
+    );
+    let second = next_json(&mut socket).await.unwrap();
+    let gap = time_of(&second) - time_of(&first);
+    assert!(
+        gap >= chrono::Duration::milliseconds(900) && gap <= chrono::Duration::milliseconds(1500),
+        "ticks {gap} apart"
+    );
+    assert!(
+        (Utc::now() - time_of(&second)).num_seconds().abs() < 5,
+        "not the current time"
+    );
+
+    send(&mut socket, json!({ "id": "clock", "type": "complete" })).await;
+    send(&mut socket, json!({ "type": "ping" })).await;
+    // After `complete` the server may confirm it, and then must send no further ticks.
+    loop {
+        let message = next_json(&mut socket).await.unwrap();
+        match message["type"].as_str() {
+            Some("pong") => break,
+            Some("complete") => assert_eq!(message["id"], "clock"),
+            _ => panic!("unexpected after complete: {message}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_legacy_graphql_ws_protocol_still_works() {
+    let server = TestApp::new(Backend::Sqlite).await.serve().await;
+    let mut socket = connect(server.addr, "graphql-ws").await;
+    send(
+        &mut socket,
+        json!({ "type": "connection_init", "payload": {} }),
+    )
+    .await;
+    assert_eq!(
+        next_json(&mut socket).await.unwrap()["type"],
+        "connection_ack"
+    );
+    send(
+        &mut socket,
+        json!({ "id": "1", "type": "start", "payload": { "query": "subscription { serverTime }" } }),
+    )
+    .await;
+    let data = next_json(&mut socket).await.unwrap();
+    assert_eq!(data["type"], "data", "{data}");
+    time_of(&data);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_ends_open_subscriptions_and_stops_promptly() {
+    let mut server = TestApp::new(Backend::Sqlite).await.serve().await;
+    let mut socket = connect(server.addr, "graphql-transport-ws").await;
+    send(&mut socket, json!({ "type": "connection_init" })).await;
+    next_json(&mut socket).await.unwrap();
+    send(
+        &mut socket,
+        json!({ "id": "c", "type": "subscribe", "payload": { "query": "subscription { serverTime }" } }),
+    )
+    .await;
+    next_json(&mut socket).await.unwrap();
+
+    server.stop();
+    // The grace period is 5 s; an open subscription must not hold the server that long.
+    let stopped = tokio::time::timeout(Duration::from_secs(3), &mut server.task).await;
+    assert!(
+        matches!(stopped, Ok(Ok(Ok(())))),
+        "server did not stop cleanly: {stopped:?}"
+    );
+    while next_json(&mut socket).await.is_some() {}
+}

@@ -1,0 +1,212 @@
+//! Test helpers: a [`TestApp`] running the real router on a real database, and raw HTTP for
+//! tests that talk to a real socket.
+
+pub mod http;
+pub mod postgres;
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode};
+use copytrade::app::App;
+use copytrade::config::Config;
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use tower::ServiceExt;
+
+pub use postgres::PgTestDb;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Turns `async fn name(backend: Backend)` into two tests, `name::sqlite` and `name::postgres`.
+/// PostgreSQL being unreachable fails the test; it never skips.
+macro_rules! on_both_databases {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::support::Backend::Sqlite).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::support::Backend::Postgres).await;
+            }
+        }
+    )+};
+}
+pub(crate) use on_both_databases;
+
+/// The index.html tests serve: Trunk's shape, with an inline bootstrap script.
+pub const TEST_INDEX_HTML: &str = "<!doctype html><html><head><link rel=\"modulepreload\" \
+href=\"/frontend-0123456789abcdef.js\"></head><body><script type=\"module\">import init from \
+'/frontend-0123456789abcdef.js'; await init();</script></body></html>";
+
+/// The real application on a fresh database of its own, with a temporary data and web-app folder.
+pub struct TestApp {
+    pub app: App,
+    pub router: Router,
+    pub dir: TempDir,
+    // Dropped last: the database goes away after the pools that use it.
+    pub pg: Option<PgTestDb>,
+}
+
+/// An answer read in full.
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl TestResponse {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|err| panic!("not JSON ({err}): {}", self.text()))
+    }
+
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .unwrap_or_else(|| panic!("no {name} header in {:?}", self.headers))
+            .to_str()
+            .unwrap()
+    }
+}
+
+impl TestApp {
+    pub async fn new(backend: Backend) -> Self {
+        Self::with_env(backend, &[]).await
+    }
+
+    /// Starts the app with extra `COPYTRADE_*` settings.
+    pub async fn with_env(backend: Backend, extra: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let dist = dir.path().join("dist");
+        std::fs::create_dir_all(&dist).unwrap();
+        std::fs::write(dist.join("index.html"), TEST_INDEX_HTML).unwrap();
+        std::fs::write(
+            dist.join("frontend-0123456789abcdef.js"),
+            "export default 1;",
+        )
+        .unwrap();
+        std::fs::write(
+            dist.join("favicon.svg"),
+            "<svg xmlns=\"http://www.w3.org/2000/svg\"/>",
+        )
+        .unwrap();
+        let pg = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(PgTestDb::create().await),
+        };
+        let mut vars: Vec<(String, String)> = vec![
+            (
+                "COPYTRADE_DATA_DIR".into(),
+                dir.path().join("data").display().to_string(),
+            ),
+            ("COPYTRADE_STATIC_DIR".into(), dist.display().to_string()),
+            ("COPYTRADE_LISTEN".into(), "127.0.0.1:0".into()),
+            ("COPYTRADE_SHUTDOWN_GRACE".into(), "5".into()),
+        ];
+        if let Some(pg) = &pg {
+            vars.push(("COPYTRADE_DATABASE_URL".into(), pg.url.clone()));
+        }
+        vars.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        let lookup = move |name: &str| {
+            vars.iter()
+                .rev()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
+        let config = Config::from_lookup(&lookup).unwrap();
+        let app = App::prepare(config, &lookup).await.unwrap();
+        let router = app.router();
+        Self {
+            app,
+            router,
+            dir,
+            pg,
+        }
+    }
+
+    pub async fn request(&self, request: Request<Body>) -> TestResponse {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let (parts, body) = response.into_parts();
+        let body = body.collect().await.unwrap().to_bytes().to_vec();
+        TestResponse {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.request(Request::get(path).body(Body::empty()).unwrap())
+            .await
+    }
+
+    /// POSTs a GraphQL operation the way clients do and returns the whole JSON answer.
+    pub async fn gql(&self, query: &str, variables: Value) -> Value {
+        let body = json!({ "query": query, "variables": variables }).to_string();
+        let response = self
+            .request(
+                Request::post("/graphql")
+                    .header("content-type", "application/json")
+                    .body(Body::from(body))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+        response.json()
+    }
+
+    /// Serves on a real loopback socket until the returned handle stops it.
+    pub async fn serve(self) -> RunningServer {
+        let listener = self.app.bind().await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let signal = async move {
+            let _ = stopped.await;
+        };
+        let task = tokio::spawn(self.app.serve(listener, signal));
+        RunningServer {
+            addr,
+            stop: Some(stop),
+            task,
+            _dir: self.dir,
+            _pg: self.pg,
+        }
+    }
+}
+
+/// A server on a real socket.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    pub task: tokio::task::JoinHandle<Result<(), copytrade::app::StartupError>>,
+    _dir: TempDir,
+    _pg: Option<PgTestDb>,
+}
+
+impl RunningServer {
+    /// Sends the shutdown signal (as SIGTERM would).
+    pub fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
