@@ -7,6 +7,7 @@
 mod support;
 
 mod command_line;
+mod database;
 mod graphql_api;
 mod health;
 mod schema_contract;
