@@ -1,0 +1,70 @@
+// Browser tests: the real backend binary serving the built web app (`trunk build` → dist/),
+// driven in Debian's Chromium. Nothing is mocked; each run gets a fresh SQLite data dir.
+//
+// Before running: `trunk build --release` (or `trunk build`) at the repo root, and
+// `cargo build -p copytrade-backend`. Then `npm test` here.
+import { defineConfig } from '@playwright/test';
+import { mkdtempSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import path from 'node:path';
+
+const repo = path.resolve(__dirname, '..');
+const targetDir = path.resolve(
+  repo,
+  process.env.CARGO_TARGET_DIR || path.join(homedir(), '.cache', 'copytrade', 'target'),
+);
+const backend = process.env.COPYTRADE_BIN || path.join(targetDir, 'debug', 'copytrade');
+
+// The config is evaluated again in each worker; the environment carries the runner's choice
+// there, so one run makes exactly one data dir (removed by global-teardown.ts).
+process.env.COPYTRADE_E2E_DATA_DIR ||= mkdtempSync(path.join(tmpdir(), 'copytrade-e2e-'));
+
+const listen = '127.0.0.1:18080';
+
+export default defineConfig({
+  testDir: './tests',
+  globalTeardown: './global-teardown.ts',
+  // One backend, one browser: tests run one after another.
+  workers: 1,
+  fullyParallel: false,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  reporter: [['list']],
+  use: {
+    baseURL: `http://${listen}`,
+    browserName: 'chromium',
+    headless: true,
+    launchOptions: {
+      // Debian's Chromium: Playwright's own browser download needs GitHub, which CI lacks.
+      executablePath: '/usr/bin/chromium',
+      // The last five keep Chromium from dialling out to Google services.
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+        '--disable-sync',
+        '--disable-quic',
+      ],
+    },
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+  },
+  webServer: {
+    command: JSON.stringify(backend),
+    url: `http://${listen}/healthz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: {
+      COPYTRADE_LISTEN: listen,
+      COPYTRADE_DATA_DIR: process.env.COPYTRADE_E2E_DATA_DIR,
+      COPYTRADE_STATIC_DIR: path.join(repo, 'dist'),
+      RUST_LOG: 'info',
+    },
+  },
+});

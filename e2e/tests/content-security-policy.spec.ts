@@ -1,0 +1,56 @@
+// As the operator, I know the app runs under the server's strict Content-Security-Policy:
+// no page needs an inline style, an inline script of ours, or another origin.
+import { expect, Page, test } from '@playwright/test';
+
+const PATHS = ['/', '/accounts', '/copy-groups', '/trade-log', '/settings', '/login', '/no/such/page'];
+
+/** Collects CSP violations, console errors and uncaught exceptions of the page. */
+async function watchForProblems(page: Page): Promise<string[]> {
+  const problems: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
+  await page.exposeFunction('reportCspViolation', (report: string) => problems.push(`CSP: ${report}`));
+  // Injected by the browser's debugging protocol, so the CSP does not apply to it.
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (event) => {
+      const report = `${event.effectiveDirective} blocked ${event.blockedURI || 'inline'}`;
+      (window as unknown as { reportCspViolation: (r: string) => void }).reportCspViolation(report);
+    });
+  });
+  return problems;
+}
+
+test('every page renders under the CSP without a violation or a console error', async ({ page }) => {
+  const problems = await watchForProblems(page);
+
+  for (const path of PATHS) {
+    const response = await page.goto(path);
+    const policy = response?.headers()['content-security-policy'] ?? '';
+    expect(policy, `${path} is served with the strict policy`).toContain("default-src 'none'");
+    expect(policy).not.toContain("'unsafe-inline'");
+    await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+    await expect(page.getByTestId('live-status')).toHaveText('Live');
+    await expect(page.getByTestId('server-time')).toHaveText(/UTC$/);
+  }
+
+  // Client-side navigation renders the pages again, without a document load in between.
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  for (const name of ['Dashboard', 'Accounts', 'Copy groups', 'Trade log', 'Settings', 'Log in']) {
+    await nav.getByRole('link', { name, exact: true }).click();
+    await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+  }
+
+  expect(problems).toEqual([]);
+});
+
+test('the watch notices a violation, so the test above can fail', async ({ page }) => {
+  const problems = await watchForProblems(page);
+  await page.goto('/');
+  await expect(page.getByTestId('live-status')).toHaveText('Live');
+
+  // An inline style attribute is exactly what the policy forbids.
+  await page.evaluate(() => document.body.setAttribute('style', 'outline: 1px solid red'));
+  await expect.poll(() => problems.some((problem) => problem.startsWith('CSP: style-src'))).toBe(true);
+});

@@ -1,0 +1,22 @@
+//! Talking to the CopyTrade server: GraphQL over HTTP for queries and mutations, and one
+//! shared WebSocket (graphql-transport-ws) for subscriptions.
+//!
+//! Rules:
+//! - Every operation is a `.graphql` document under `frontend/graphql/`, typed by
+//!   `graphql_client` against the top-level `schema.graphql` ([`operations`]). A document that
+//!   no longer matches the schema fails the wasm build, so components never hand-write queries
+//!   or parse JSON themselves.
+//! - Everything goes to the page's own origin (`/graphql`, `/graphql/ws`): the server's
+//!   Content-Security-Policy allows `connect-src 'self'` only.
+//! - Failures are values ([`ApiError`]) that the UI shows; nothing here panics on what the
+//!   network or the server sends.
+//! - Components use the hooks in [`hooks`]; the transport modules stay free of Yew state.
+
+mod error;
+pub mod hooks;
+mod http;
+pub mod live;
+pub mod operations;
+
+pub use error::{ApiError, GraphQlError};
+pub use http::fetch;

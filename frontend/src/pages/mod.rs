@@ -1,0 +1,23 @@
+//! One component per route (see `app.rs`).
+//!
+//! Rules: a page states plainly what it holds; until its feature exists it says what will be
+//! there and what unlocks it, never sample data. Pages start with a [`PageHeader`], which
+//! also titles the browser tab.
+//!
+//! [`PageHeader`]: crate::components::PageHeader
+
+mod accounts;
+mod copy_groups;
+mod dashboard;
+mod login;
+mod not_found;
+mod settings;
+mod trade_log;
+
+pub use accounts::Accounts;
+pub use copy_groups::CopyGroups;
+pub use dashboard::Dashboard;
+pub use login::Login;
+pub use not_found::NotFound;
+pub use settings::Settings;
+pub use trade_log::TradeLog;
