@@ -32,13 +32,18 @@ pub enum StartupError {
     Serve(std::io::Error),
 }
 
-fn database_hint(err: &DbError) -> &'static str {
+fn database_hint(err: &DbError) -> String {
     match err {
-        DbError::Connect { reason, .. } if reason.contains("does not exist") => {
-            " and create the database first (for example `createdb -h 127.0.0.1 -U postgres copytrade`)"
+        DbError::Connect { reason, url } if reason.contains("does not exist") => {
+            let name = url
+                .rsplit('/')
+                .next()
+                .and_then(|db| db.split('?').next())
+                .unwrap_or_default();
+            format!(" and create the database first (`createdb {name}` on that server)")
         }
-        DbError::Connect { .. } => " and that the database server is running",
-        _ => "",
+        DbError::Connect { .. } => " and that the database server is running".to_owned(),
+        _ => String::new(),
     }
 }
 

@@ -115,6 +115,24 @@ fn an_unreachable_database_stops_the_server_without_leaking_the_password() {
 }
 
 #[test]
+fn a_missing_postgres_database_says_to_create_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("ct_missing_{}", uuid::Uuid::new_v4().simple());
+    let url = crate::support::postgres::url_for(&name);
+    let output = run(
+        &[],
+        &[
+            ("COPYTRADE_DATA_DIR", dir.path().to_str().unwrap()),
+            ("COPYTRADE_DATABASE_URL", &url),
+        ],
+    );
+    assert_fails_with(
+        &output,
+        &format!("create the database first (`createdb {name}` on that server)"),
+    );
+}
+
+#[test]
 fn a_key_file_of_the_wrong_length_stops_the_server() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("master.key"), BASE64.encode([0u8; 20])).unwrap();

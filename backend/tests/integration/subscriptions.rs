@@ -60,11 +60,10 @@ fn time_of(message: &Value) -> DateTime<Utc> {
     raw.parse().unwrap()
 }
 
-on_both_databases!(server_time_ticks_once_a_second_over_graphql_transport_ws);
-
-async fn server_time_ticks_once_a_second_over_graphql_transport_ws(backend: Backend) {
-    let server = TestApp::new(backend).await.serve().await;
-    let mut socket = connect(server.addr, "graphql-transport-ws").await;
+/// Connects with `protocol`, completes the handshake, subscribes to the clock as `clock`, and
+/// returns the socket with the first message the subscription produced.
+async fn subscribe_to_clock(addr: SocketAddr, protocol: &str) -> (Socket, Value) {
+    let mut socket = connect(addr, protocol).await;
     send(
         &mut socket,
         json!({ "type": "connection_init", "payload": {} }),
@@ -74,12 +73,26 @@ async fn server_time_ticks_once_a_second_over_graphql_transport_ws(backend: Back
         next_json(&mut socket).await.unwrap()["type"],
         "connection_ack"
     );
+    // The two protocols name the same message differently.
+    let subscribe = if protocol == "graphql-ws" {
+        "start"
+    } else {
+        "subscribe"
+    };
     send(
         &mut socket,
-        json!({ "id": "clock", "type": "subscribe", "payload": { "query": "subscription { serverTime }" } }),
+        json!({ "id": "clock", "type": subscribe, "payload": { "query": "subscription { serverTime }" } }),
     )
     .await;
     let first = next_json(&mut socket).await.unwrap();
+    (socket, first)
+}
+
+on_both_databases!(server_time_ticks_once_a_second_over_graphql_transport_ws);
+
+async fn server_time_ticks_once_a_second_over_graphql_transport_ws(backend: Backend) {
+    let server = TestApp::new(backend).await.serve().await;
+    let (mut socket, first) = subscribe_to_clock(server.addr, "graphql-transport-ws").await;
     assert_eq!(
         (first["type"].as_str(), first["id"].as_str()),
         (Some("next"), Some("clock")),
@@ -112,38 +125,19 @@ async fn server_time_ticks_once_a_second_over_graphql_transport_ws(backend: Back
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_legacy_graphql_ws_protocol_still_works() {
     let server = TestApp::new(Backend::Sqlite).await.serve().await;
-    let mut socket = connect(server.addr, "graphql-ws").await;
-    send(
-        &mut socket,
-        json!({ "type": "connection_init", "payload": {} }),
-    )
-    .await;
+    let (_socket, data) = subscribe_to_clock(server.addr, "graphql-ws").await;
     assert_eq!(
-        next_json(&mut socket).await.unwrap()["type"],
-        "connection_ack"
+        (data["type"].as_str(), data["id"].as_str()),
+        (Some("data"), Some("clock")),
+        "{data}"
     );
-    send(
-        &mut socket,
-        json!({ "id": "1", "type": "start", "payload": { "query": "subscription { serverTime }" } }),
-    )
-    .await;
-    let data = next_json(&mut socket).await.unwrap();
-    assert_eq!(data["type"], "data", "{data}");
     time_of(&data);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_ends_open_subscriptions_and_stops_promptly() {
     let mut server = TestApp::new(Backend::Sqlite).await.serve().await;
-    let mut socket = connect(server.addr, "graphql-transport-ws").await;
-    send(&mut socket, json!({ "type": "connection_init" })).await;
-    next_json(&mut socket).await.unwrap();
-    send(
-        &mut socket,
-        json!({ "id": "c", "type": "subscribe", "payload": { "query": "subscription { serverTime }" } }),
-    )
-    .await;
-    next_json(&mut socket).await.unwrap();
+    let (mut socket, _) = subscribe_to_clock(server.addr, "graphql-transport-ws").await;
 
     server.stop();
     // The grace period is 5 s; an open subscription must not hold the server that long.
