@@ -8,6 +8,9 @@ use std::sync::Arc;
 use axum::Router;
 use tokio::net::TcpListener;
 
+use crate::auth::Auth;
+use crate::auth::token::TokenKeys;
+use crate::clock::Clock;
 use crate::config::{Config, ConfigError, ServerSecrets, secrets::SecretSource};
 use crate::db::{self, Db, DbError};
 use crate::graphql::{self, SchemaOptions, ServerInfo};
@@ -61,6 +64,7 @@ impl App {
     pub async fn prepare(
         config: Config,
         env: impl Fn(&str) -> Option<String>,
+        clock: Clock,
     ) -> Result<Self, StartupError> {
         config.prepare_data_dir()?;
         let (secrets, sources) = ServerSecrets::load(&config.data_dir, env)?;
@@ -95,15 +99,15 @@ impl App {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             database: db.kind(),
         };
-        let schema = graphql::build_schema(
-            info,
-            &SchemaOptions {
-                introspection: config.graphiql,
-            },
-        );
+        let auth = Auth::new(db.clone(), TokenKeys::new(&secrets.jwt_secret), clock);
+        let options = SchemaOptions {
+            introspection: config.graphiql,
+        };
+        let schema = graphql::build_schema(info, auth.clone(), &options);
         let (trigger, shutdown) = shutdown::channel();
         let state = AppState {
             db,
+            auth,
             schema,
             static_files: Arc::new(static_files),
             shutdown,

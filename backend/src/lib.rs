@@ -5,6 +5,8 @@
 //! server's life cycle).
 
 pub mod app;
+pub mod auth;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod graphql;

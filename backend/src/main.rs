@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use copytrade::app::{self, App, StartupError};
+use copytrade::clock::Clock;
 use copytrade::config::Config;
 use copytrade::{graphql, shutdown, telemetry};
 
@@ -92,7 +93,7 @@ fn main() -> ExitCode {
 }
 
 async fn serve(config: Config) -> Result<(), StartupError> {
-    let app = App::prepare(config, |name| std::env::var(name).ok()).await?;
+    let app = App::prepare(config, |name| std::env::var(name).ok(), Clock::system()).await?;
     let listener = app.bind().await?;
     let url = format!("http://{}/", app.config.listen);
     tracing::info!(version = env!("CARGO_PKG_VERSION"), %url, "CopyTrade is listening");

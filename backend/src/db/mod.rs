@@ -7,6 +7,8 @@
 
 mod migrate;
 mod pool;
+pub mod schema;
+pub mod types;
 
 use std::time::Duration;
 
@@ -84,6 +86,31 @@ macro_rules! with_conn {
             }
         }
     };
+}
+
+/// Serialises a critical section across server instances for the rest of a transaction: an
+/// advisory lock on PostgreSQL. SQLite needs none: it has one writer at a time.
+pub trait TxLock {
+    fn lock_for_tx(
+        &mut self,
+        key: i64,
+    ) -> impl std::future::Future<Output = diesel::QueryResult<()>> + Send;
+}
+
+impl TxLock for SqliteConn {
+    async fn lock_for_tx(&mut self, _key: i64) -> diesel::QueryResult<()> {
+        Ok(())
+    }
+}
+
+impl TxLock for AsyncPgConnection {
+    async fn lock_for_tx(&mut self, key: i64) -> diesel::QueryResult<()> {
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(key)
+            .execute(self)
+            .await
+            .map(drop)
+    }
 }
 
 impl Db {

@@ -4,18 +4,27 @@
 //! service function and map its error. One query and one subscription type per domain, merged
 //! here. `schema.graphql` at the top of the repository is this schema's SDL, checked by a test.
 
+mod account;
+pub mod error;
+pub mod request;
 mod server;
 
-use async_graphql::{EmptyMutation, MergedObject, MergedSubscription, Schema};
+use async_graphql::{MergedObject, MergedSubscription, Schema};
+
+use crate::auth::Auth;
 
 pub use server::ServerInfo;
 
 /// The API's schema type.
-pub type AppSchema = Schema<Query, EmptyMutation, Subscription>;
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 // Every query, merged from the domains.
 #[derive(MergedObject, Default)]
-pub struct Query(server::ServerQuery);
+pub struct Query(server::ServerQuery, account::AccountQuery);
+
+// Every mutation, merged from the domains.
+#[derive(MergedObject, Default)]
+pub struct Mutation(account::AccountMutation);
 
 // Every subscription, merged from the domains.
 #[derive(MergedSubscription, Default)]
@@ -34,12 +43,17 @@ pub struct SchemaOptions {
 }
 
 /// Builds the executable schema with the context every request shares.
-pub fn build_schema(info: ServerInfo, options: &SchemaOptions) -> AppSchema {
-    let builder = Schema::build(Query::default(), EmptyMutation, Subscription::default())
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .limit_directives(MAX_DIRECTIVES)
-        .data(info);
+pub fn build_schema(info: ServerInfo, auth: Auth, options: &SchemaOptions) -> AppSchema {
+    let builder = Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .limit_directives(MAX_DIRECTIVES)
+    .data(info)
+    .data(auth);
     let builder = if options.introspection {
         builder
     } else {
@@ -50,7 +64,11 @@ pub fn build_schema(info: ServerInfo, options: &SchemaOptions) -> AppSchema {
 
 /// The schema's SDL, as checked in at `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), EmptyMutation, Subscription::default())
-        .finish()
-        .sdl()
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .finish()
+    .sdl()
 }

@@ -10,10 +10,11 @@ use std::sync::LazyLock;
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::State;
+use std::net::{IpAddr, SocketAddr};
+
 use axum::extract::ws::WebSocketUpgrade;
-use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, USER_AGENT};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use base64::Engine;
@@ -23,17 +24,32 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::AppState;
+use crate::auth::{AuthError, RequestMeta};
+use crate::graphql::error::internal;
+use crate::graphql::request::{RequestContext, session_token};
 
 /// The largest WebSocket message a client may send (a subscribe message is small).
 const MAX_WS_MESSAGE: usize = 64 * 1024;
 
-pub async fn execute(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn execute(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let headers = parts.headers;
     if !is_json(&headers) {
         return refuse(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "send the query as JSON with `Content-Type: application/json`",
         );
     }
+    // The body limit layer has already capped the size.
+    let body = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(body) => body,
+        Err(_) => {
+            return refuse(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the request body is too large",
+            );
+        }
+    };
     let request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(request) => request,
         Err(err) if body.first() == Some(&b'[') => {
@@ -50,8 +66,41 @@ pub async fn execute(State(state): State<AppState>, headers: HeaderMap, body: By
             );
         }
     };
-    let response = state.schema.execute(request).await;
-    ([(CACHE_CONTROL, "no-store")], Json(response)).into_response()
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip());
+    let meta = RequestMeta {
+        ip: peer.unwrap_or(IpAddr::from([0, 0, 0, 0])),
+        user_agent: headers
+            .get(USER_AGENT)
+            .and_then(|ua| ua.to_str().ok())
+            .map(str::to_owned),
+    };
+    // Every request with a token costs one read: the token's version must still be current.
+    let user = match session_token(&headers) {
+        Some(token) => match state.auth.authenticate(&token).await {
+            Ok(user) => Some(user),
+            Err(AuthError::Internal(detail)) => {
+                let response = async_graphql::Response::from_errors(vec![
+                    internal(&detail).into_server_error(Default::default()),
+                ]);
+                return ([(CACHE_CONTROL, "no-store")], Json(response)).into_response();
+            }
+            // An expired or revoked token is simply no session: public fields still work.
+            Err(_) => None,
+        },
+        None => None,
+    };
+    let response = state
+        .schema
+        .execute(request.data(RequestContext { meta, user }))
+        .await;
+    let mut answer = ([(CACHE_CONTROL, "no-store")], Json(&response)).into_response();
+    for (name, value) in response.http_headers.iter() {
+        answer.headers_mut().append(name, value.clone());
+    }
+    answer
 }
 
 fn is_json(headers: &HeaderMap) -> bool {

@@ -15,6 +15,7 @@ use axum::routing::get;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::auth::Auth;
 use crate::db::Db;
 use crate::graphql::AppSchema;
 use crate::shutdown::Shutdown;
@@ -25,6 +26,7 @@ pub use static_files::StaticFiles;
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
+    pub auth: Auth,
     pub schema: AppSchema,
     pub static_files: Arc<StaticFiles>,
     pub shutdown: Shutdown,

@@ -6,6 +6,7 @@
 
 mod support;
 
+mod accounts;
 mod command_line;
 mod database;
 mod graphql_api;

@@ -4,12 +4,15 @@
 pub mod http;
 pub mod postgres;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::body::Body;
+use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Request, StatusCode};
 use copytrade::app::App;
+use copytrade::clock::Clock;
 use copytrade::config::Config;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
@@ -54,6 +57,7 @@ pub struct TestApp {
     pub app: App,
     pub router: Router,
     pub dir: TempDir,
+    pub clock: TestClock,
     // Dropped last: the database goes away after the pools that use it.
     pub pg: Option<PgTestDb>,
 }
@@ -133,12 +137,14 @@ impl TestApp {
                 .map(|(_, v)| v.clone())
         };
         let config = Config::from_lookup(&lookup).unwrap();
-        let app = App::prepare(config, &lookup).await.unwrap();
+        let clock = TestClock::default();
+        let app = App::prepare(config, &lookup, clock.clock()).await.unwrap();
         let router = app.router();
         Self {
             app,
             router,
             dir,
+            clock,
             pg,
         }
     }
@@ -161,17 +167,27 @@ impl TestApp {
 
     /// POSTs a GraphQL operation the way clients do and returns the whole JSON answer.
     pub async fn gql(&self, query: &str, variables: Value) -> Value {
+        self.gql_with(query, variables, &Caller::default())
+            .await
+            .json()
+    }
+
+    /// POSTs a GraphQL operation as `caller` (token, client IP, cookie) and returns the answer.
+    pub async fn gql_with(&self, query: &str, variables: Value, caller: &Caller) -> TestResponse {
         let body = json!({ "query": query, "variables": variables }).to_string();
-        let response = self
-            .request(
-                Request::post("/graphql")
-                    .header("content-type", "application/json")
-                    .body(Body::from(body))
-                    .unwrap(),
-            )
-            .await;
+        let mut request = Request::post("/graphql").header("content-type", "application/json");
+        if let Some(token) = &caller.token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        if let Some(cookie) = &caller.cookie {
+            request = request.header("cookie", cookie);
+        }
+        let mut request = request.body(Body::from(body)).unwrap();
+        let peer = SocketAddr::new(caller.ip.unwrap_or(IpAddr::from([127, 0, 0, 1])), 40000);
+        request.extensions_mut().insert(ConnectInfo(peer));
+        let response = self.request(request).await;
         assert_eq!(response.status, StatusCode::OK, "{}", response.text());
-        response.json()
+        response
     }
 
     /// Serves on a real loopback socket until the returned handle stops it.
@@ -190,6 +206,45 @@ impl TestApp {
             _dir: self.dir,
             _pg: self.pg,
         }
+    }
+}
+
+/// Who sends a request.
+#[derive(Debug, Clone, Default)]
+pub struct Caller {
+    pub token: Option<String>,
+    pub cookie: Option<String>,
+    pub ip: Option<IpAddr>,
+}
+
+impl Caller {
+    pub fn with_token(token: &str) -> Self {
+        Self {
+            token: Some(token.to_owned()),
+            ..Self::default()
+        }
+    }
+
+    pub fn from_ip(ip: [u8; 4]) -> Self {
+        Self {
+            ip: Some(IpAddr::from(ip)),
+            ..Self::default()
+        }
+    }
+}
+
+/// The system time plus an offset that tests move forward.
+#[derive(Clone, Default)]
+pub struct TestClock(Arc<Mutex<chrono::Duration>>);
+
+impl TestClock {
+    pub fn clock(&self) -> Clock {
+        let offset = Arc::clone(&self.0);
+        Clock::from_fn(move || chrono::Utc::now() + *offset.lock().unwrap())
+    }
+
+    pub fn advance(&self, by: chrono::Duration) {
+        *self.0.lock().unwrap() += by;
     }
 }
 

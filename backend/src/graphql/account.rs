@@ -1,0 +1,168 @@
+//! Accounts and sessions in the API: thin resolvers over [`crate::auth::Auth`].
+
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::error::auth_error;
+use super::request::RequestContext;
+use crate::auth::{self, Auth, SecurityEventKind};
+
+/// A CopyTrade user.
+#[derive(SimpleObject)]
+#[graphql(name = "User")]
+pub struct UserObject {
+    pub id: ID,
+    pub email: String,
+    /// Whether logins need a second factor.
+    pub totp_enabled: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<auth::User> for UserObject {
+    fn from(user: auth::User) -> Self {
+        Self {
+            id: ID(user.id.to_string()),
+            email: user.email,
+            // Two-factor login is not available yet, so no account has it on.
+            totp_enabled: false,
+            created_at: user.created_at,
+        }
+    }
+}
+
+/// A new session. The web app also receives the token as an HttpOnly cookie.
+#[derive(SimpleObject)]
+pub struct AuthPayload {
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub user: UserObject,
+}
+
+/// One entry of the user's security log.
+#[derive(SimpleObject)]
+#[graphql(name = "SecurityEvent")]
+pub struct SecurityEventObject {
+    pub id: ID,
+    pub kind: SecurityEventKind,
+    /// The client IP the action came from.
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Default)]
+pub struct AccountQuery;
+
+#[Object]
+impl AccountQuery {
+    /// The logged-in user.
+    async fn me(&self, ctx: &Context<'_>) -> Result<UserObject> {
+        Ok(RequestContext::of(ctx)?.user()?.clone().into())
+    }
+
+    /// The logged-in user's security log, newest first (at most 200).
+    async fn security_events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 50)] first: i32,
+    ) -> Result<Vec<SecurityEventObject>> {
+        let request = RequestContext::of(ctx)?;
+        let events = ctx
+            .data::<Auth>()?
+            .security_events(request.user()?, i64::from(first))
+            .await
+            .map_err(auth_error)?;
+        Ok(events
+            .into_iter()
+            .map(|event| SecurityEventObject {
+                id: ID(event.id.to_string()),
+                kind: event.kind,
+                ip: event.ip,
+                user_agent: event.user_agent,
+                at: event.at,
+            })
+            .collect())
+    }
+}
+
+#[derive(Default)]
+pub struct AccountMutation;
+
+#[Object]
+impl AccountMutation {
+    /// Creates an account (password: at least 10 characters, not a common one) and logs in.
+    async fn register(
+        &self,
+        ctx: &Context<'_>,
+        email: String,
+        password: String,
+    ) -> Result<AuthPayload> {
+        let request = RequestContext::of(ctx)?;
+        let session = ctx
+            .data::<Auth>()?
+            .register(&email, &password, &request.meta)
+            .await
+            .map_err(auth_error)?;
+        Ok(request.start_session(ctx, session))
+    }
+
+    /// Logs in. At most 10 attempts per client IP in 15 minutes.
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        email: String,
+        password: String,
+    ) -> Result<AuthPayload> {
+        let request = RequestContext::of(ctx)?;
+        let session = ctx
+            .data::<Auth>()?
+            .login(&email, &password, &request.meta)
+            .await
+            .map_err(auth_error)?;
+        Ok(request.start_session(ctx, session))
+    }
+
+    /// Sets a new password; every other session ends, and this one gets a fresh token.
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        current_password: String,
+        new_password: String,
+    ) -> Result<AuthPayload> {
+        let request = RequestContext::of(ctx)?;
+        let session = ctx
+            .data::<Auth>()?
+            .change_password(
+                request.user()?,
+                &current_password,
+                &new_password,
+                &request.meta,
+            )
+            .await
+            .map_err(auth_error)?;
+        Ok(request.start_session(ctx, session))
+    }
+
+    /// Ends every session of the user, this one included.
+    async fn logout_everywhere(&self, ctx: &Context<'_>) -> Result<bool> {
+        let request = RequestContext::of(ctx)?;
+        ctx.data::<Auth>()?
+            .logout_everywhere(request.user()?, &request.meta)
+            .await
+            .map_err(auth_error)?;
+        request.end_session(ctx);
+        Ok(true)
+    }
+
+    /// Deletes the account and everything it owns.
+    async fn delete_account(&self, ctx: &Context<'_>, password: String) -> Result<bool> {
+        let request = RequestContext::of(ctx)?;
+        ctx.data::<Auth>()?
+            .delete_account(request.user()?, &password)
+            .await
+            .map_err(auth_error)?;
+        request.end_session(ctx);
+        Ok(true)
+    }
+}

@@ -1,0 +1,424 @@
+//! Accounts and sessions as a trader and an integrator use them (SEC-4, -5, -6, -9, -10, -12).
+
+use chrono::Duration;
+use serde_json::{Value, json};
+
+use crate::support::{Backend, Caller, TestApp, on_both_databases};
+
+const PASSWORD: &str = "a long trading passphrase";
+const REGISTER: &str = "mutation($e: String!, $p: String!) { register(email: $e, password: $p) { token expiresAt user { id email totpEnabled } } }";
+const LOGIN: &str = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token user { email } } }";
+const ME: &str = "{ me { id email } }";
+
+fn code(answer: &Value) -> &str {
+    answer["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error code in {answer}"))
+}
+
+/// Registers `email` and returns its session token.
+async fn register(app: &TestApp, email: &str) -> String {
+    let answer = app
+        .gql(REGISTER, json!({ "e": email, "p": PASSWORD }))
+        .await;
+    answer["data"]["register"]["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{answer}"))
+        .to_owned()
+}
+
+async fn me(app: &TestApp, token: &str) -> Value {
+    app.gql_with(ME, json!({}), &Caller::with_token(token))
+        .await
+        .json()
+}
+
+on_both_databases!(
+    a_new_account_is_logged_in_by_token_and_by_cookie,
+    an_email_has_one_account_whatever_its_case,
+    weak_passwords_and_bad_emails_name_the_field,
+    wrong_passwords_and_unknown_emails_get_the_same_answer,
+    an_old_token_dies_after_logout_everywhere,
+    an_old_token_dies_after_a_password_change,
+    an_old_token_dies_when_the_account_is_deleted,
+    eleven_aliased_logins_evaluate_at_most_ten,
+    ten_failures_lock_an_account_from_any_ip,
+    a_session_lasts_thirty_days,
+    the_security_log_shows_the_users_own_events_and_no_secrets,
+);
+
+async fn a_new_account_is_logged_in_by_token_and_by_cookie(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let response = app
+        .gql_with(
+            REGISTER,
+            json!({ "e": "Trader@Example.com", "p": PASSWORD }),
+            &Caller::default(),
+        )
+        .await;
+    let answer = response.json();
+    let payload = &answer["data"]["register"];
+    assert_eq!(payload["user"]["email"], "trader@example.com", "{answer}");
+    assert_eq!(payload["user"]["totpEnabled"], false);
+    let token = payload["token"].as_str().unwrap();
+
+    let cookie = response.header("set-cookie").to_owned();
+    assert!(
+        cookie.starts_with(&format!("copytrade_session={token};")),
+        "{cookie}"
+    );
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+
+    assert_eq!(
+        me(&app, token).await["data"]["me"]["email"],
+        "trader@example.com"
+    );
+    let by_cookie = Caller {
+        cookie: Some(format!("theme=dark; copytrade_session={token}")),
+        ..Caller::default()
+    };
+    let answer = app.gql_with(ME, json!({}), &by_cookie).await.json();
+    assert_eq!(answer["data"]["me"]["id"], payload["user"]["id"]);
+
+    let anonymous = app.gql(ME, json!({})).await;
+    assert_eq!(code(&anonymous), "UNAUTHENTICATED");
+}
+
+async fn an_email_has_one_account_whatever_its_case(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    register(&app, "trader@example.com").await;
+    let again = app
+        .gql(
+            REGISTER,
+            json!({ "e": " TRADER@example.com ", "p": PASSWORD }),
+        )
+        .await;
+    assert_eq!(code(&again), "EMAIL_TAKEN");
+}
+
+async fn weak_passwords_and_bad_emails_name_the_field(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    for (email, password, field, says) in [
+        (
+            "a@example.com",
+            "short",
+            "password",
+            "at least 10 characters",
+        ),
+        ("a@example.com", "password123", "password", "too common"),
+        ("not-an-email", PASSWORD, "email", "email address"),
+    ] {
+        let answer = app
+            .gql(REGISTER, json!({ "e": email, "p": password }))
+            .await;
+        assert_eq!(code(&answer), "INVALID_INPUT", "{answer}");
+        assert_eq!(answer["errors"][0]["extensions"]["field"], field);
+        assert!(
+            answer["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains(says),
+            "{answer}"
+        );
+    }
+}
+
+async fn wrong_passwords_and_unknown_emails_get_the_same_answer(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    register(&app, "trader@example.com").await;
+    let wrong = app
+        .gql(
+            LOGIN,
+            json!({ "e": "trader@example.com", "p": "not the passphrase" }),
+        )
+        .await;
+    let unknown = app
+        .gql(
+            LOGIN,
+            json!({ "e": "nobody@example.com", "p": "not the passphrase" }),
+        )
+        .await;
+    assert_eq!(code(&wrong), "BAD_CREDENTIALS");
+    assert_eq!(
+        wrong["errors"][0]["message"],
+        unknown["errors"][0]["message"]
+    );
+    assert_eq!(
+        wrong["errors"][0]["extensions"],
+        unknown["errors"][0]["extensions"]
+    );
+    let right = app
+        .gql(LOGIN, json!({ "e": "TRADER@example.com", "p": PASSWORD }))
+        .await;
+    assert!(right["data"]["login"]["token"].is_string(), "{right}");
+}
+
+async fn an_old_token_dies_after_logout_everywhere(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let old = register(&app, "trader@example.com").await;
+    let other_device = app
+        .gql(LOGIN, json!({ "e": "trader@example.com", "p": PASSWORD }))
+        .await;
+    let other_device = other_device["data"]["login"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let answer = app
+        .gql_with(
+            "mutation { logoutEverywhere }",
+            json!({}),
+            &Caller::with_token(&old),
+        )
+        .await;
+    assert_eq!(answer.json()["data"]["logoutEverywhere"], true);
+    assert!(answer.header("set-cookie").contains("Max-Age=0"));
+    assert_eq!(code(&me(&app, &old).await), "UNAUTHENTICATED");
+    assert_eq!(code(&me(&app, &other_device).await), "UNAUTHENTICATED");
+    let fresh = app
+        .gql(LOGIN, json!({ "e": "trader@example.com", "p": PASSWORD }))
+        .await;
+    let fresh = fresh["data"]["login"]["token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        me(&app, &fresh).await["data"]["me"]["email"],
+        "trader@example.com"
+    );
+}
+
+async fn an_old_token_dies_after_a_password_change(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let old = register(&app, "trader@example.com").await;
+    let change = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { token } }";
+    let wrong = app
+        .gql_with(
+            change,
+            json!({ "c": "not my password", "n": "another long passphrase" }),
+            &Caller::with_token(&old),
+        )
+        .await;
+    assert_eq!(code(&wrong.json()), "BAD_CREDENTIALS");
+    let answer = app
+        .gql_with(
+            change,
+            json!({ "c": PASSWORD, "n": "another long passphrase" }),
+            &Caller::with_token(&old),
+        )
+        .await
+        .json();
+    let fresh = answer["data"]["changePassword"]["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{answer}"))
+        .to_owned();
+    assert_eq!(code(&me(&app, &old).await), "UNAUTHENTICATED");
+    assert_eq!(
+        me(&app, &fresh).await["data"]["me"]["email"],
+        "trader@example.com"
+    );
+    let old_password = app
+        .gql(LOGIN, json!({ "e": "trader@example.com", "p": PASSWORD }))
+        .await;
+    assert_eq!(code(&old_password), "BAD_CREDENTIALS");
+}
+
+async fn an_old_token_dies_when_the_account_is_deleted(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let token = register(&app, "trader@example.com").await;
+    let delete = "mutation($p: String!) { deleteAccount(password: $p) }";
+    let wrong = app
+        .gql_with(
+            delete,
+            json!({ "p": "not my password" }),
+            &Caller::with_token(&token),
+        )
+        .await;
+    assert_eq!(code(&wrong.json()), "BAD_CREDENTIALS");
+    assert_eq!(
+        me(&app, &token).await["data"]["me"]["email"],
+        "trader@example.com"
+    );
+    let answer = app
+        .gql_with(
+            delete,
+            json!({ "p": PASSWORD }),
+            &Caller::with_token(&token),
+        )
+        .await
+        .json();
+    assert_eq!(answer["data"]["deleteAccount"], true, "{answer}");
+    assert_eq!(code(&me(&app, &token).await), "UNAUTHENTICATED");
+    // The email is free again.
+    register(&app, "trader@example.com").await;
+}
+
+async fn eleven_aliased_logins_evaluate_at_most_ten(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    register(&app, "trader@example.com").await;
+    let fields: String = (0..11)
+        .map(|i| format!("l{i}: login(email: \"trader@example.com\", password: \"guess number {i}\") {{ token }} "))
+        .collect();
+    let attacker = Caller::from_ip([203, 0, 113, 7]);
+    let answer = app
+        .gql_with(&format!("mutation {{ {fields} }}"), json!({}), &attacker)
+        .await
+        .json();
+    let codes: Vec<&str> = answer["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["extensions"]["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes.iter().filter(|c| **c == "BAD_CREDENTIALS").count(),
+        10,
+        "{codes:?}"
+    );
+    assert_eq!(
+        codes.iter().filter(|c| **c == "RATE_LIMITED").count(),
+        1,
+        "{codes:?}"
+    );
+
+    // The right password from that IP is refused too, with when to come back.
+    let refused = app
+        .gql_with(
+            LOGIN,
+            json!({ "e": "trader@example.com", "p": PASSWORD }),
+            &attacker,
+        )
+        .await
+        .json();
+    assert_eq!(code(&refused), "RATE_LIMITED");
+    let retry = refused["errors"][0]["extensions"]["retryAfterSeconds"]
+        .as_i64()
+        .unwrap();
+    assert!((1..=900).contains(&retry), "{retry}");
+
+    // Other clients are not held back by one IP... (the account lock needs 10 failures: it has 10)
+    app.clock
+        .advance(Duration::minutes(15) + Duration::seconds(1));
+    let later = app
+        .gql_with(
+            LOGIN,
+            json!({ "e": "trader@example.com", "p": PASSWORD }),
+            &attacker,
+        )
+        .await
+        .json();
+    assert!(later["data"]["login"]["token"].is_string(), "{later}");
+}
+
+async fn ten_failures_lock_an_account_from_any_ip(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    register(&app, "trader@example.com").await;
+    for (i, email) in ["trader@example.com", "ghost@example.com"]
+        .iter()
+        .enumerate()
+    {
+        for n in 0..10u8 {
+            let from = Caller::from_ip([198, 51, 100 + i as u8, n]);
+            let answer = app
+                .gql_with(LOGIN, json!({ "e": email, "p": "wrong guess here" }), &from)
+                .await
+                .json();
+            assert_eq!(code(&answer), "BAD_CREDENTIALS");
+        }
+    }
+    let fresh_ip = Caller::from_ip([192, 0, 2, 1]);
+    let locked = app
+        .gql_with(
+            LOGIN,
+            json!({ "e": "trader@example.com", "p": PASSWORD }),
+            &fresh_ip,
+        )
+        .await
+        .json();
+    let ghost = app
+        .gql_with(
+            LOGIN,
+            json!({ "e": "ghost@example.com", "p": PASSWORD }),
+            &fresh_ip,
+        )
+        .await
+        .json();
+    assert_eq!(code(&locked), "RATE_LIMITED");
+    assert_eq!(
+        code(&ghost),
+        "RATE_LIMITED",
+        "an unknown email must look the same"
+    );
+    app.clock.advance(Duration::minutes(16));
+    let open = app
+        .gql_with(
+            LOGIN,
+            json!({ "e": "trader@example.com", "p": PASSWORD }),
+            &fresh_ip,
+        )
+        .await
+        .json();
+    assert!(open["data"]["login"]["token"].is_string(), "{open}");
+}
+
+async fn a_session_lasts_thirty_days(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let token = register(&app, "trader@example.com").await;
+    app.clock.advance(Duration::days(29));
+    assert_eq!(
+        me(&app, &token).await["data"]["me"]["email"],
+        "trader@example.com"
+    );
+    app.clock.advance(Duration::days(2));
+    assert_eq!(code(&me(&app, &token).await), "UNAUTHENTICATED");
+}
+
+async fn the_security_log_shows_the_users_own_events_and_no_secrets(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let alice = register(&app, "alice@example.com").await;
+    let bob = register(&app, "bob@example.com").await;
+    app.gql_with(
+        LOGIN,
+        json!({ "e": "alice@example.com", "p": "wrong password!" }),
+        &Caller::from_ip([192, 0, 2, 9]),
+    )
+    .await;
+    app.gql(LOGIN, json!({ "e": "alice@example.com", "p": PASSWORD }))
+        .await;
+    let events = "{ securityEvents { kind ip at } }";
+    let answer = app
+        .gql_with(events, json!({}), &Caller::with_token(&alice))
+        .await
+        .json();
+    let kinds: Vec<&str> = answer["data"]["securityEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["LOGIN_SUCCEEDED", "LOGIN_FAILED", "REGISTERED"],
+        "{answer}"
+    );
+    assert_eq!(answer["data"]["securityEvents"][1]["ip"], "192.0.2.9");
+    let text = answer.to_string();
+    assert!(
+        !text.contains(PASSWORD) && !text.contains("wrong password!") && !text.contains(&alice)
+    );
+
+    let theirs = app
+        .gql_with(events, json!({}), &Caller::with_token(&bob))
+        .await
+        .json();
+    let kinds: Vec<&str> = theirs["data"]["securityEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["REGISTERED"], "Bob sees only his own log");
+    assert_eq!(
+        me(&app, &bob).await["data"]["me"]["email"],
+        "bob@example.com"
+    );
+}

@@ -1,0 +1,2 @@
+DROP TABLE security_events;
+DROP TABLE login_attempts;
