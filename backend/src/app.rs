@@ -108,6 +108,7 @@ impl App {
         let state = AppState {
             db,
             auth,
+            trusted_proxies: Arc::new(config.trusted_proxies.clone()),
             schema,
             static_files: Arc::new(static_files),
             shutdown,

@@ -5,12 +5,14 @@
 //! fix it, never at the first request.
 
 pub mod secrets;
+mod trusted_proxies;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use secrets::{SecretBytes, ServerSecrets};
+pub use trusted_proxies::TrustedProxies;
 
 /// Everything the server is configured with, except secrets (see [`ServerSecrets`]).
 #[derive(Debug, Clone)]
@@ -31,6 +33,8 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// `COPYTRADE_LOG_FORMAT`: `text` (default) or `json` for log collectors.
     pub log_format: LogFormat,
+    /// `COPYTRADE_TRUSTED_PROXIES`: reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// Log output format.
@@ -182,6 +186,13 @@ impl Config {
                 });
             }
         };
+        let trusted_proxies = TrustedProxies::parse(
+            &get("COPYTRADE_TRUSTED_PROXIES").unwrap_or_default(),
+        )
+        .map_err(|why| ConfigError::Invalid {
+            var: "COPYTRADE_TRUSTED_PROXIES",
+            why: format!("{why}; give a comma-separated list such as 10.0.0.0/8,127.0.0.1"),
+        })?;
         Ok(Self {
             listen,
             data_dir,
@@ -191,6 +202,7 @@ impl Config {
             graphiql,
             shutdown_grace: Duration::from_secs(grace_secs as u64),
             log_format,
+            trusted_proxies,
         })
     }
 

@@ -69,9 +69,15 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
     let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0.ip());
+        .map(|info| info.0.ip())
+        // Only in-process tests lack the socket address.
+        .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    let forwarded_for = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok());
     let meta = RequestMeta {
-        ip: peer.unwrap_or(IpAddr::from([0, 0, 0, 0])),
+        ip: state.trusted_proxies.client_ip(peer, forwarded_for),
         user_agent: headers
             .get(USER_AGENT)
             .and_then(|ua| ua.to_str().ok())

@@ -16,6 +16,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::Auth;
+use crate::config::TrustedProxies;
 use crate::db::Db;
 use crate::graphql::AppSchema;
 use crate::shutdown::Shutdown;
@@ -27,6 +28,7 @@ pub use static_files::StaticFiles;
 pub struct AppState {
     pub db: Db,
     pub auth: Auth,
+    pub trusted_proxies: Arc<TrustedProxies>,
     pub schema: AppSchema,
     pub static_files: Arc<StaticFiles>,
     pub shutdown: Shutdown,

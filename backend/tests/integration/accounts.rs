@@ -45,6 +45,7 @@ on_both_databases!(
     ten_failures_lock_an_account_from_any_ip,
     a_session_lasts_thirty_days,
     the_security_log_shows_the_users_own_events_and_no_secrets,
+    clients_behind_a_trusted_proxy_get_their_own_login_limit,
 );
 
 async fn a_new_account_is_logged_in_by_token_and_by_cookie(backend: Backend) {
@@ -421,4 +422,68 @@ async fn the_security_log_shows_the_users_own_events_and_no_secrets(backend: Bac
         me(&app, &bob).await["data"]["me"]["email"],
         "bob@example.com"
     );
+}
+
+async fn clients_behind_a_trusted_proxy_get_their_own_login_limit(backend: Backend) {
+    let app = TestApp::with_env(backend, &[("COPYTRADE_TRUSTED_PROXIES", "10.0.0.0/8")]).await;
+    register(&app, "trader@example.com").await;
+    let via_proxy = |client: &str| Caller {
+        ip: Some([10, 0, 0, 2].into()),
+        forwarded_for: Some(format!("{client}, 10.9.9.9")),
+        ..Caller::default()
+    };
+    for _ in 0..10 {
+        let answer = app
+            .gql_with(
+                LOGIN,
+                json!({ "e": "nobody@example.com", "p": "wrong guess here" }),
+                &via_proxy("198.51.100.1"),
+            )
+            .await;
+        assert_eq!(code(&answer.json()), "BAD_CREDENTIALS");
+    }
+    let same_client = app
+        .gql_with(
+            LOGIN,
+            json!({ "e": "trader@example.com", "p": PASSWORD }),
+            &via_proxy("198.51.100.1"),
+        )
+        .await;
+    assert_eq!(code(&same_client.json()), "RATE_LIMITED");
+    let other_client = app
+        .gql_with(
+            LOGIN,
+            json!({ "e": "trader@example.com", "p": PASSWORD }),
+            &via_proxy("198.51.100.2"),
+        )
+        .await;
+    assert!(
+        other_client.json()["data"]["login"]["token"].is_string(),
+        "{}",
+        other_client.text()
+    );
+
+    // A client that is not a trusted proxy cannot pick its own address with the header.
+    let spoofer = |claimed: &str| Caller {
+        ip: Some([203, 0, 113, 50].into()),
+        forwarded_for: Some(claimed.to_owned()),
+        ..Caller::default()
+    };
+    for n in 0..10 {
+        let claimed = format!("192.0.2.{n}");
+        app.gql_with(
+            LOGIN,
+            json!({ "e": format!("guess{n}@example.com"), "p": "wrong guess here" }),
+            &spoofer(&claimed),
+        )
+        .await;
+    }
+    let answer = app
+        .gql_with(
+            LOGIN,
+            json!({ "e": "trader@example.com", "p": PASSWORD }),
+            &spoofer("192.0.2.99"),
+        )
+        .await;
+    assert_eq!(code(&answer.json()), "RATE_LIMITED");
 }

@@ -182,6 +182,9 @@ impl TestApp {
         if let Some(cookie) = &caller.cookie {
             request = request.header("cookie", cookie);
         }
+        if let Some(forwarded) = &caller.forwarded_for {
+            request = request.header("x-forwarded-for", forwarded);
+        }
         let mut request = request.body(Body::from(body)).unwrap();
         let peer = SocketAddr::new(caller.ip.unwrap_or(IpAddr::from([127, 0, 0, 1])), 40000);
         request.extensions_mut().insert(ConnectInfo(peer));
@@ -215,6 +218,8 @@ pub struct Caller {
     pub token: Option<String>,
     pub cookie: Option<String>,
     pub ip: Option<IpAddr>,
+    /// An `X-Forwarded-For` header, as a reverse proxy (or a spoofer) sends it.
+    pub forwarded_for: Option<String>,
 }
 
 impl Caller {
