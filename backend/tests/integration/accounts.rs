@@ -27,6 +27,12 @@ async fn register(app: &TestApp, email: &str) -> String {
         .to_owned()
 }
 
+/// Logs in as `caller` and returns the whole answer.
+async fn login(app: &TestApp, email: impl Into<String>, password: &str, caller: &Caller) -> Value {
+    let variables = json!({ "e": email.into(), "p": password });
+    app.gql_with(LOGIN, variables, caller).await.json()
+}
+
 async fn me(app: &TestApp, token: &str) -> Value {
     app.gql_with(ME, json!({}), &Caller::with_token(token))
         .await
@@ -282,31 +288,17 @@ async fn eleven_aliased_logins_evaluate_at_most_ten(backend: Backend) {
     );
 
     // The right password from that IP is refused too, with when to come back.
-    let refused = app
-        .gql_with(
-            LOGIN,
-            json!({ "e": "trader@example.com", "p": PASSWORD }),
-            &attacker,
-        )
-        .await
-        .json();
+    let refused = login(&app, "trader@example.com", PASSWORD, &attacker).await;
     assert_eq!(code(&refused), "RATE_LIMITED");
     let retry = refused["errors"][0]["extensions"]["retryAfterSeconds"]
         .as_i64()
         .unwrap();
     assert!((1..=900).contains(&retry), "{retry}");
 
-    // Other clients are not held back by one IP... (the account lock needs 10 failures: it has 10)
+    // Once the window has passed, the IP may try again.
     app.clock
         .advance(Duration::minutes(15) + Duration::seconds(1));
-    let later = app
-        .gql_with(
-            LOGIN,
-            json!({ "e": "trader@example.com", "p": PASSWORD }),
-            &attacker,
-        )
-        .await
-        .json();
+    let later = login(&app, "trader@example.com", PASSWORD, &attacker).await;
     assert!(later["data"]["login"]["token"].is_string(), "{later}");
 }
 
@@ -319,30 +311,13 @@ async fn ten_failures_lock_an_account_from_any_ip(backend: Backend) {
     {
         for n in 0..10u8 {
             let from = Caller::from_ip([198, 51, 100 + i as u8, n]);
-            let answer = app
-                .gql_with(LOGIN, json!({ "e": email, "p": "wrong guess here" }), &from)
-                .await
-                .json();
+            let answer = login(&app, *email, "wrong guess here", &from).await;
             assert_eq!(code(&answer), "BAD_CREDENTIALS");
         }
     }
     let fresh_ip = Caller::from_ip([192, 0, 2, 1]);
-    let locked = app
-        .gql_with(
-            LOGIN,
-            json!({ "e": "trader@example.com", "p": PASSWORD }),
-            &fresh_ip,
-        )
-        .await
-        .json();
-    let ghost = app
-        .gql_with(
-            LOGIN,
-            json!({ "e": "ghost@example.com", "p": PASSWORD }),
-            &fresh_ip,
-        )
-        .await
-        .json();
+    let locked = login(&app, "trader@example.com", PASSWORD, &fresh_ip).await;
+    let ghost = login(&app, "ghost@example.com", PASSWORD, &fresh_ip).await;
     assert_eq!(code(&locked), "RATE_LIMITED");
     assert_eq!(
         code(&ghost),
@@ -350,14 +325,7 @@ async fn ten_failures_lock_an_account_from_any_ip(backend: Backend) {
         "an unknown email must look the same"
     );
     app.clock.advance(Duration::minutes(16));
-    let open = app
-        .gql_with(
-            LOGIN,
-            json!({ "e": "trader@example.com", "p": PASSWORD }),
-            &fresh_ip,
-        )
-        .await
-        .json();
+    let open = login(&app, "trader@example.com", PASSWORD, &fresh_ip).await;
     assert!(open["data"]["login"]["token"].is_string(), "{open}");
 }
 
@@ -377,14 +345,14 @@ async fn the_security_log_shows_the_users_own_events_and_no_secrets(backend: Bac
     let app = TestApp::new(backend).await;
     let alice = register(&app, "alice@example.com").await;
     let bob = register(&app, "bob@example.com").await;
-    app.gql_with(
-        LOGIN,
-        json!({ "e": "alice@example.com", "p": "wrong password!" }),
+    login(
+        &app,
+        "alice@example.com",
+        "wrong password!",
         &Caller::from_ip([192, 0, 2, 9]),
     )
     .await;
-    app.gql(LOGIN, json!({ "e": "alice@example.com", "p": PASSWORD }))
-        .await;
+    login(&app, "alice@example.com", PASSWORD, &Caller::default()).await;
     let events = "{ securityEvents { kind ip at } }";
     let answer = app
         .gql_with(events, json!({}), &Caller::with_token(&alice))
@@ -433,34 +401,34 @@ async fn clients_behind_a_trusted_proxy_get_their_own_login_limit(backend: Backe
         ..Caller::default()
     };
     for _ in 0..10 {
-        let answer = app
-            .gql_with(
-                LOGIN,
-                json!({ "e": "nobody@example.com", "p": "wrong guess here" }),
-                &via_proxy("198.51.100.1"),
-            )
-            .await;
-        assert_eq!(code(&answer.json()), "BAD_CREDENTIALS");
-    }
-    let same_client = app
-        .gql_with(
-            LOGIN,
-            json!({ "e": "trader@example.com", "p": PASSWORD }),
+        let answer = login(
+            &app,
+            "nobody@example.com",
+            "wrong guess here",
             &via_proxy("198.51.100.1"),
         )
         .await;
-    assert_eq!(code(&same_client.json()), "RATE_LIMITED");
-    let other_client = app
-        .gql_with(
-            LOGIN,
-            json!({ "e": "trader@example.com", "p": PASSWORD }),
-            &via_proxy("198.51.100.2"),
-        )
-        .await;
+        assert_eq!(code(&answer), "BAD_CREDENTIALS");
+    }
+    let same_client = login(
+        &app,
+        "trader@example.com",
+        PASSWORD,
+        &via_proxy("198.51.100.1"),
+    )
+    .await;
+    assert_eq!(code(&same_client), "RATE_LIMITED");
+    let other_client = login(
+        &app,
+        "trader@example.com",
+        PASSWORD,
+        &via_proxy("198.51.100.2"),
+    )
+    .await;
     assert!(
-        other_client.json()["data"]["login"]["token"].is_string(),
+        other_client["data"]["login"]["token"].is_string(),
         "{}",
-        other_client.text()
+        other_client
     );
 
     // A client that is not a trusted proxy cannot pick its own address with the header.
@@ -471,19 +439,14 @@ async fn clients_behind_a_trusted_proxy_get_their_own_login_limit(backend: Backe
     };
     for n in 0..10 {
         let claimed = format!("192.0.2.{n}");
-        app.gql_with(
-            LOGIN,
-            json!({ "e": format!("guess{n}@example.com"), "p": "wrong guess here" }),
+        login(
+            &app,
+            format!("guess{n}@example.com"),
+            "wrong guess here",
             &spoofer(&claimed),
         )
         .await;
     }
-    let answer = app
-        .gql_with(
-            LOGIN,
-            json!({ "e": "trader@example.com", "p": PASSWORD }),
-            &spoofer("192.0.2.99"),
-        )
-        .await;
-    assert_eq!(code(&answer.json()), "RATE_LIMITED");
+    let answer = login(&app, "trader@example.com", PASSWORD, &spoofer("192.0.2.99")).await;
+    assert_eq!(code(&answer), "RATE_LIMITED");
 }
