@@ -13,3 +13,4 @@ pub mod graphql;
 pub mod http;
 pub mod shutdown;
 pub mod telemetry;
+pub mod vault;
