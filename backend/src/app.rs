@@ -16,6 +16,7 @@ use crate::db::{self, Db, DbError};
 use crate::graphql::{self, SchemaOptions, ServerInfo};
 use crate::http::{self, AppState, StaticFiles};
 use crate::shutdown::{self, ShutdownTrigger};
+use crate::vault::Vault;
 
 /// Why the server could not start; each message is one line saying what to fix.
 #[derive(Debug, thiserror::Error)]
@@ -99,7 +100,13 @@ impl App {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             database: db.kind(),
         };
-        let auth = Auth::new(db.clone(), TokenKeys::new(&secrets.jwt_secret), clock);
+        let vault = Arc::new(Vault::new(&secrets.master_key));
+        let auth = Auth::new(
+            db.clone(),
+            TokenKeys::new(&secrets.jwt_secret),
+            vault,
+            clock,
+        );
         let options = SchemaOptions {
             introspection: config.graphiql,
         };

@@ -2,10 +2,10 @@
 
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use super::{SecurityEvent, SecurityEventKind, User};
-use crate::db::schema::{security_events, users};
+use crate::db::schema::{backup_codes, security_events, users};
 use crate::db::types::{Id, Ts};
 use crate::db::{Db, DbError};
 use crate::with_conn;
@@ -21,6 +21,12 @@ pub struct UserRow {
     pub token_version: i64,
     pub created_at: Ts,
     pub updated_at: Ts,
+    pub totp_enabled: bool,
+    /// Vault blob of the seed in use.
+    pub totp_secret: Option<Vec<u8>>,
+    /// Vault blob of a seed being set up.
+    pub totp_pending_secret: Option<Vec<u8>>,
+    pub totp_last_step: Option<i64>,
 }
 
 impl UserRow {
@@ -30,6 +36,7 @@ impl UserRow {
             email: self.email.clone(),
             created_at: self.created_at.0,
             token_version: self.token_version,
+            totp_enabled: self.totp_enabled,
         }
     }
 }
@@ -45,6 +52,26 @@ struct EventRow {
     ip: Option<String>,
     user_agent: Option<String>,
     created_at: Ts,
+}
+
+/// Inside a transaction on `$c` (either backend): deletes every backup code of the user and
+/// inserts the new ones, one row at a time (multi-row inserts do not compile for SQLite through
+/// diesel-async).
+macro_rules! replace_codes {
+    ($c:expr, $id:expr, $hashes:expr) => {{
+        diesel::delete(backup_codes::table.filter(backup_codes::user_id.eq($id)))
+            .execute($c)
+            .await?;
+        for hash in $hashes {
+            diesel::insert_into(backup_codes::table)
+                .values((
+                    backup_codes::user_id.eq($id),
+                    backup_codes::code_hash.eq(hash),
+                ))
+                .execute($c)
+                .await?;
+        }
+    }};
 }
 
 /// Inserts the user; `false` when the email is taken.
@@ -178,4 +205,118 @@ pub async fn events(db: &Db, user_id: Id, limit: i64) -> Result<Vec<SecurityEven
             })
         })
         .collect())
+}
+
+/// Stores a seed being set up (replacing any earlier one).
+pub async fn set_pending_totp(db: &Db, id: Id, blob: &[u8], now: Ts) -> Result<(), DbError> {
+    with_conn!(db, write, |c| {
+        diesel::update(users::table.find(id))
+            .set((
+                users::totp_pending_secret.eq(blob),
+                users::updated_at.eq(now),
+            ))
+            .execute(c)
+            .await?;
+        Ok(())
+    })
+}
+
+/// Turns two-factor login on with the confirmed seed and replaces the backup codes, in one
+/// transaction. `false` if the setup was no longer pending (confirmed by a racing request).
+pub async fn enable_totp(
+    db: &Db,
+    id: Id,
+    blob: &[u8],
+    step: i64,
+    code_hashes: &[String],
+    now: Ts,
+) -> Result<bool, DbError> {
+    with_conn!(db, write, |c| {
+        c.transaction(async |c| {
+            let updated = diesel::update(
+                users::table
+                    .find(id)
+                    .filter(users::totp_pending_secret.is_not_null()),
+            )
+            .set((
+                users::totp_enabled.eq(true),
+                users::totp_secret.eq(blob),
+                users::totp_pending_secret.eq(None::<Vec<u8>>),
+                users::totp_last_step.eq(step),
+                users::updated_at.eq(now),
+            ))
+            .execute(c)
+            .await?;
+            if updated != 1 {
+                return Ok(false);
+            }
+            replace_codes!(c, id, code_hashes);
+            Ok::<_, DbError>(true)
+        })
+        .await
+    })
+}
+
+/// Turns two-factor login off and deletes the backup codes.
+pub async fn disable_totp(db: &Db, id: Id, now: Ts) -> Result<(), DbError> {
+    with_conn!(db, write, |c| {
+        c.transaction(async |c| {
+            diesel::update(users::table.find(id))
+                .set((
+                    users::totp_enabled.eq(false),
+                    users::totp_secret.eq(None::<Vec<u8>>),
+                    users::totp_pending_secret.eq(None::<Vec<u8>>),
+                    users::totp_last_step.eq(None::<i64>),
+                    users::updated_at.eq(now),
+                ))
+                .execute(c)
+                .await?;
+            replace_codes!(c, id, &[] as &[String]);
+            Ok::<_, DbError>(())
+        })
+        .await
+    })
+}
+
+/// Replaces the user's backup codes; the old set stops working.
+pub async fn replace_backup_codes(db: &Db, id: Id, code_hashes: &[String]) -> Result<(), DbError> {
+    with_conn!(db, write, |c| {
+        c.transaction(async |c| {
+            replace_codes!(c, id, code_hashes);
+            Ok::<_, DbError>(())
+        })
+        .await
+    })
+}
+
+/// Accepts a TOTP step only if it is later than the last one used, atomically: of two racing
+/// requests with the same code, one wins.
+pub async fn advance_totp_step(db: &Db, id: Id, step: i64) -> Result<bool, DbError> {
+    with_conn!(db, write, |c| {
+        let updated = diesel::update(
+            users::table.find(id).filter(
+                users::totp_last_step
+                    .is_null()
+                    .or(users::totp_last_step.lt(step)),
+            ),
+        )
+        .set(users::totp_last_step.eq(step))
+        .execute(c)
+        .await?;
+        Ok(updated == 1)
+    })
+}
+
+/// Uses up a backup code; `false` if the user has no such (unused) code.
+pub async fn use_backup_code(db: &Db, id: Id, code_hash: &str) -> Result<bool, DbError> {
+    with_conn!(db, write, |c| {
+        let deleted = diesel::delete(
+            backup_codes::table
+                .filter(backup_codes::user_id.eq(id))
+                .filter(backup_codes::code_hash.eq(code_hash)),
+        )
+        .execute(c)
+        .await?;
+        Ok(deleted == 1)
+    })
 }

@@ -10,6 +10,7 @@ pub mod password;
 mod rate_limit;
 mod service;
 pub mod token;
+pub mod totp;
 
 use std::net::IpAddr;
 
@@ -19,7 +20,7 @@ use crate::db::DbError;
 use crate::db::types::Id;
 
 pub use rate_limit::{ATTEMPTS_PER_WINDOW, WINDOW_MINUTES};
-pub use service::Auth;
+pub use service::{Auth, TotpSetup};
 
 /// Why an account operation failed; each maps to one stable API error code.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +34,10 @@ pub enum AuthError {
     EmailTaken,
     #[error("wrong email or password")]
     BadCredentials,
+    #[error("enter the code from your authenticator app, or a backup code")]
+    TotpRequired,
+    #[error("that code is wrong or was already used")]
+    TotpInvalid,
     #[error("too many login attempts; try again in {retry_after_seconds} seconds")]
     RateLimited { retry_after_seconds: i64 },
     #[error("log in first")]
@@ -61,6 +66,8 @@ pub struct User {
     pub created_at: DateTime<Utc>,
     /// Part of every session token; raising it ends all of the user's sessions.
     pub token_version: i64,
+    /// Whether logins need a second factor.
+    pub totp_enabled: bool,
 }
 
 /// A new session: the token to send back, and whose it is.
@@ -96,6 +103,10 @@ pub enum SecurityEventKind {
     LoginFailed,
     PasswordChanged,
     LoggedOutEverywhere,
+    TotpEnabled,
+    TotpDisabled,
+    BackupCodeUsed,
+    BackupCodesRegenerated,
 }
 
 impl SecurityEventKind {
@@ -106,6 +117,10 @@ impl SecurityEventKind {
             Self::LoginFailed => "login_failed",
             Self::PasswordChanged => "password_changed",
             Self::LoggedOutEverywhere => "logged_out_everywhere",
+            Self::TotpEnabled => "totp_enabled",
+            Self::TotpDisabled => "totp_disabled",
+            Self::BackupCodeUsed => "backup_code_used",
+            Self::BackupCodesRegenerated => "backup_codes_regenerated",
         }
     }
 
@@ -116,6 +131,10 @@ impl SecurityEventKind {
             Self::LoginFailed,
             Self::PasswordChanged,
             Self::LoggedOutEverywhere,
+            Self::TotpEnabled,
+            Self::TotpDisabled,
+            Self::BackupCodeUsed,
+            Self::BackupCodesRegenerated,
         ]
         .into_iter()
         .find(|kind| kind.as_str() == text)

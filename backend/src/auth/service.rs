@@ -2,7 +2,12 @@
 
 use super::db::{self, UserRow};
 use super::rate_limit::{self, Admission};
+use std::sync::Arc;
+
+use zeroize::Zeroizing;
+
 use super::token::TokenKeys;
+use super::totp;
 use super::{
     AuthError, RequestMeta, SecurityEvent, SecurityEventKind, Session, User, normalise_email,
     password,
@@ -10,6 +15,22 @@ use super::{
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::db::types::{Id, Ts};
+use crate::vault::{Vault, associated_data};
+
+/// The vault's associated data for a user's TOTP seed: it opens only in that user's row.
+fn seed_ad(user_id: Id) -> Vec<u8> {
+    let id = user_id.to_string();
+    associated_data(&id, &id, TOTP_FIELD)
+}
+
+fn vault_error(err: crate::vault::VaultError) -> AuthError {
+    AuthError::Internal(err.to_string())
+}
+
+/// Time steps are small positive numbers (now / 30 s): they fit a database BIGINT.
+fn step_i64(step: u64) -> i64 {
+    i64::try_from(step).unwrap_or(i64::MAX)
+}
 
 /// Most security events one request may list.
 pub const MAX_EVENTS: i64 = 200;
@@ -19,12 +40,30 @@ pub const MAX_EVENTS: i64 = 200;
 pub struct Auth {
     db: Db,
     keys: TokenKeys,
+    vault: Arc<Vault>,
     clock: Clock,
 }
 
+/// What an authenticator app needs to add the account.
+#[derive(Debug, Clone)]
+pub struct TotpSetup {
+    /// The seed in base32, for typing in.
+    pub secret: String,
+    pub otpauth_uri: String,
+    pub qr_code_svg: String,
+}
+
+/// The vault field name binding a TOTP seed to its user.
+const TOTP_FIELD: &str = "totp_seed";
+
 impl Auth {
-    pub fn new(db: Db, keys: TokenKeys, clock: Clock) -> Self {
-        Self { db, keys, clock }
+    pub fn new(db: Db, keys: TokenKeys, vault: Arc<Vault>, clock: Clock) -> Self {
+        Self {
+            db,
+            keys,
+            vault,
+            clock,
+        }
     }
 
     fn now(&self) -> Ts {
@@ -48,6 +87,10 @@ impl Auth {
             token_version: 0,
             created_at: now,
             updated_at: now,
+            totp_enabled: false,
+            totp_secret: None,
+            totp_pending_secret: None,
+            totp_last_step: None,
         };
         if !db::insert_user(&self.db, &row).await? {
             return Err(AuthError::EmailTaken);
@@ -62,6 +105,7 @@ impl Auth {
         &self,
         email: &str,
         password_text: &str,
+        code: Option<&str>,
         meta: &RequestMeta,
     ) -> Result<Session, AuthError> {
         // A malformed email cannot have an account: count it like any wrong login.
@@ -96,6 +140,19 @@ impl Auth {
             }
             None => return Err(AuthError::BadCredentials),
         };
+        match self.second_factor(&row, code, meta).await {
+            // The password was right: asking for the code is no failure of this account.
+            Err(AuthError::TotpRequired) => {
+                rate_limit::mark_succeeded(&self.db, attempt).await?;
+                return Err(AuthError::TotpRequired);
+            }
+            Err(AuthError::TotpInvalid) => {
+                self.record(row.id, SecurityEventKind::LoginFailed, meta)
+                    .await?;
+                return Err(AuthError::TotpInvalid);
+            }
+            other => other?,
+        }
         rate_limit::mark_succeeded(&self.db, attempt).await?;
         self.record(row.id, SecurityEventKind::LoginSucceeded, meta)
             .await?;
@@ -124,9 +181,11 @@ impl Auth {
         user: &User,
         current: &str,
         new: &str,
+        code: Option<&str>,
         meta: &RequestMeta,
     ) -> Result<Session, AuthError> {
-        self.check_password(user, current).await?;
+        let row = self.check_password(user, current).await?;
+        self.second_factor(&row, code, meta).await?;
         password::check_policy("newPassword", new)?;
         let hash = password::hash(new.to_owned()).await?;
         let version = db::revoke_sessions(&self.db, user.id, Some(&hash), self.now())
@@ -154,8 +213,15 @@ impl Auth {
     }
 
     /// Deletes the account and everything it owns, after checking the password.
-    pub async fn delete_account(&self, user: &User, password_text: &str) -> Result<(), AuthError> {
-        self.check_password(user, password_text).await?;
+    pub async fn delete_account(
+        &self,
+        user: &User,
+        password_text: &str,
+        code: Option<&str>,
+        meta: &RequestMeta,
+    ) -> Result<(), AuthError> {
+        let row = self.check_password(user, password_text).await?;
+        self.second_factor(&row, code, meta).await?;
         if db::delete_user(&self.db, user.id).await? {
             Ok(())
         } else {
@@ -172,16 +238,171 @@ impl Auth {
         Ok(db::events(&self.db, user.id, first.clamp(0, MAX_EVENTS)).await?)
     }
 
-    async fn check_password(&self, user: &User, candidate: &str) -> Result<(), AuthError> {
-        let row = db::user_by_id(&self.db, user.id)
-            .await?
-            .ok_or(AuthError::Unauthenticated)?;
+    /// The user's row, if `candidate` is their password.
+    async fn check_password(&self, user: &User, candidate: &str) -> Result<UserRow, AuthError> {
+        let row = self.row(user).await?;
         if candidate.len() > password::MAX_BYTES
-            || !password::verify(candidate.to_owned(), row.password_hash).await?
+            || !password::verify(candidate.to_owned(), row.password_hash.clone()).await?
         {
             return Err(AuthError::BadCredentials);
         }
-        Ok(())
+        Ok(row)
+    }
+
+    async fn row(&self, user: &User) -> Result<UserRow, AuthError> {
+        db::user_by_id(&self.db, user.id)
+            .await?
+            .ok_or(AuthError::Unauthenticated)
+    }
+
+    /// Starts two-factor setup: a new seed, kept pending until a first code confirms it.
+    pub async fn begin_totp_setup(&self, user: &User) -> Result<TotpSetup, AuthError> {
+        let row = self.row(user).await?;
+        if row.totp_enabled {
+            return Err(AuthError::InvalidInput {
+                field: "totp",
+                message: "is already on: turn it off first to set up a new authenticator"
+                    .to_owned(),
+            });
+        }
+        let seed = Zeroizing::new(totp::new_seed()?);
+        let blob = self
+            .vault
+            .seal(&seed, &seed_ad(user.id))
+            .map_err(vault_error)?;
+        db::set_pending_totp(&self.db, user.id, &blob, self.now()).await?;
+        let otpauth_uri = totp::otpauth_uri(&seed, &user.email);
+        Ok(TotpSetup {
+            secret: totp::base32(&seed),
+            qr_code_svg: totp::qr_svg(&otpauth_uri)?,
+            otpauth_uri,
+        })
+    }
+
+    /// Turns two-factor login on with a first valid code; returns the backup codes, shown once.
+    pub async fn confirm_totp(
+        &self,
+        user: &User,
+        code: &str,
+        meta: &RequestMeta,
+    ) -> Result<Vec<String>, AuthError> {
+        let row = self.row(user).await?;
+        let pending =
+            row.totp_pending_secret
+                .as_deref()
+                .ok_or_else(|| AuthError::InvalidInput {
+                    field: "code",
+                    message: "has no two-factor setup to confirm: start the setup first".to_owned(),
+                })?;
+        let seed = self
+            .vault
+            .open(pending, &seed_ad(user.id))
+            .map_err(vault_error)?;
+        let step =
+            totp::matching_step(&seed, code, self.unix_seconds())?.ok_or(AuthError::TotpInvalid)?;
+        let codes = totp::new_backup_codes()?;
+        let hashes: Vec<String> = codes.iter().map(|(_, hash)| hash.clone()).collect();
+        if !db::enable_totp(
+            &self.db,
+            user.id,
+            pending,
+            step_i64(step),
+            &hashes,
+            self.now(),
+        )
+        .await?
+        {
+            return Err(AuthError::TotpInvalid);
+        }
+        self.record(user.id, SecurityEventKind::TotpEnabled, meta)
+            .await?;
+        Ok(codes.into_iter().map(|(shown, _)| shown).collect())
+    }
+
+    /// Turns two-factor login off (needs the password and a code).
+    pub async fn disable_totp(
+        &self,
+        user: &User,
+        password_text: &str,
+        code: &str,
+        meta: &RequestMeta,
+    ) -> Result<(), AuthError> {
+        let row = self.check_password(user, password_text).await?;
+        if !row.totp_enabled {
+            return Err(AuthError::InvalidInput {
+                field: "totp",
+                message: "is not on".to_owned(),
+            });
+        }
+        self.second_factor(&row, Some(code), meta).await?;
+        db::disable_totp(&self.db, user.id, self.now()).await?;
+        self.record(user.id, SecurityEventKind::TotpDisabled, meta)
+            .await
+    }
+
+    /// Replaces the backup codes (needs a current code); the old ones stop working.
+    pub async fn regenerate_backup_codes(
+        &self,
+        user: &User,
+        code: &str,
+        meta: &RequestMeta,
+    ) -> Result<Vec<String>, AuthError> {
+        let row = self.row(user).await?;
+        if !row.totp_enabled {
+            return Err(AuthError::InvalidInput {
+                field: "totp",
+                message: "is not on".to_owned(),
+            });
+        }
+        self.second_factor(&row, Some(code), meta).await?;
+        let codes = totp::new_backup_codes()?;
+        let hashes: Vec<String> = codes.iter().map(|(_, hash)| hash.clone()).collect();
+        db::replace_backup_codes(&self.db, user.id, &hashes).await?;
+        self.record(user.id, SecurityEventKind::BackupCodesRegenerated, meta)
+            .await?;
+        Ok(codes.into_iter().map(|(shown, _)| shown).collect())
+    }
+
+    /// Checks the second factor when the account has one: a TOTP code of a step later than the
+    /// last one used, or an unused backup code (which is then used up).
+    async fn second_factor(
+        &self,
+        row: &UserRow,
+        code: Option<&str>,
+        meta: &RequestMeta,
+    ) -> Result<(), AuthError> {
+        if !row.totp_enabled {
+            return Ok(());
+        }
+        let code = code
+            .map(str::trim)
+            .filter(|code| !code.is_empty())
+            .ok_or(AuthError::TotpRequired)?;
+        if totp::looks_like_totp(code) {
+            let blob = row.totp_secret.as_deref().ok_or_else(|| {
+                AuthError::Internal("two-factor login is on without a seed".into())
+            })?;
+            let seed = self
+                .vault
+                .open(blob, &seed_ad(row.id))
+                .map_err(vault_error)?;
+            let step = totp::matching_step(&seed, code, self.unix_seconds())?
+                .ok_or(AuthError::TotpInvalid)?;
+            if !db::advance_totp_step(&self.db, row.id, step_i64(step)).await? {
+                return Err(AuthError::TotpInvalid);
+            }
+            return Ok(());
+        }
+        if db::use_backup_code(&self.db, row.id, &totp::backup_code_hash(code)).await? {
+            self.record(row.id, SecurityEventKind::BackupCodeUsed, meta)
+                .await?;
+            return Ok(());
+        }
+        Err(AuthError::TotpInvalid)
+    }
+
+    fn unix_seconds(&self) -> u64 {
+        u64::try_from(self.clock.now().timestamp()).unwrap_or_default()
     }
 
     fn session(&self, user: User) -> Result<Session, AuthError> {

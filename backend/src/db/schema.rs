@@ -11,6 +11,20 @@ diesel::table! {
         token_version -> BigInt,
         created_at -> DbTime,
         updated_at -> DbTime,
+        totp_enabled -> Bool,
+        totp_secret -> Nullable<Binary>,
+        totp_pending_secret -> Nullable<Binary>,
+        totp_last_step -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::DbUuid;
+
+    backup_codes (user_id, code_hash) {
+        user_id -> DbUuid,
+        code_hash -> Text,
     }
 }
 
@@ -42,4 +56,5 @@ diesel::table! {
 }
 
 diesel::joinable!(security_events -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(users, login_attempts, security_events);
+diesel::joinable!(backup_codes -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(users, login_attempts, security_events, backup_codes);

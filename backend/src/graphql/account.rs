@@ -23,8 +23,7 @@ impl From<auth::User> for UserObject {
         Self {
             id: ID(user.id.to_string()),
             email: user.email,
-            // Two-factor login is not available yet, so no account has it on.
-            totp_enabled: false,
+            totp_enabled: user.totp_enabled,
             created_at: user.created_at,
         }
     }
@@ -86,6 +85,16 @@ impl AccountQuery {
     }
 }
 
+/// What an authenticator app needs: scan the QR code, or type the secret in.
+#[derive(SimpleObject)]
+pub struct TotpSetup {
+    /// The seed in base32.
+    pub secret: String,
+    pub otpauth_uri: String,
+    /// The `otpauth://` URI as a QR code, an SVG document.
+    pub qr_code_svg: String,
+}
+
 #[derive(Default)]
 pub struct AccountMutation;
 
@@ -107,17 +116,19 @@ impl AccountMutation {
         Ok(request.start_session(ctx, session))
     }
 
-    /// Logs in. At most 10 attempts per client IP in 15 minutes.
+    /// Logs in. With two-factor login on, `totpCode` is the authenticator's code or a backup
+    /// code. At most 10 attempts per client IP in 15 minutes.
     async fn login(
         &self,
         ctx: &Context<'_>,
         email: String,
         password: String,
+        totp_code: Option<String>,
     ) -> Result<AuthPayload> {
         let request = RequestContext::of(ctx)?;
         let session = ctx
             .data::<Auth>()?
-            .login(&email, &password, &request.meta)
+            .login(&email, &password, totp_code.as_deref(), &request.meta)
             .await
             .map_err(auth_error)?;
         Ok(request.start_session(ctx, session))
@@ -129,6 +140,7 @@ impl AccountMutation {
         ctx: &Context<'_>,
         current_password: String,
         new_password: String,
+        totp_code: Option<String>,
     ) -> Result<AuthPayload> {
         let request = RequestContext::of(ctx)?;
         let session = ctx
@@ -137,6 +149,7 @@ impl AccountMutation {
                 request.user()?,
                 &current_password,
                 &new_password,
+                totp_code.as_deref(),
                 &request.meta,
             )
             .await
@@ -156,13 +169,75 @@ impl AccountMutation {
     }
 
     /// Deletes the account and everything it owns.
-    async fn delete_account(&self, ctx: &Context<'_>, password: String) -> Result<bool> {
+    async fn delete_account(
+        &self,
+        ctx: &Context<'_>,
+        password: String,
+        totp_code: Option<String>,
+    ) -> Result<bool> {
         let request = RequestContext::of(ctx)?;
         ctx.data::<Auth>()?
-            .delete_account(request.user()?, &password)
+            .delete_account(
+                request.user()?,
+                &password,
+                totp_code.as_deref(),
+                &request.meta,
+            )
             .await
             .map_err(auth_error)?;
         request.end_session(ctx);
         Ok(true)
+    }
+
+    /// Starts two-factor setup; confirm it with a first code.
+    async fn begin_totp_setup(&self, ctx: &Context<'_>) -> Result<TotpSetup> {
+        let request = RequestContext::of(ctx)?;
+        let setup = ctx
+            .data::<Auth>()?
+            .begin_totp_setup(request.user()?)
+            .await
+            .map_err(auth_error)?;
+        Ok(TotpSetup {
+            secret: setup.secret,
+            otpauth_uri: setup.otpauth_uri,
+            qr_code_svg: setup.qr_code_svg,
+        })
+    }
+
+    /// Turns two-factor login on; returns 10 one-time backup codes, shown only this once.
+    async fn confirm_totp(&self, ctx: &Context<'_>, code: String) -> Result<Vec<String>> {
+        let request = RequestContext::of(ctx)?;
+        ctx.data::<Auth>()?
+            .confirm_totp(request.user()?, &code, &request.meta)
+            .await
+            .map_err(auth_error)
+    }
+
+    /// Turns two-factor login off.
+    async fn disable_totp(
+        &self,
+        ctx: &Context<'_>,
+        password: String,
+        totp_code: String,
+    ) -> Result<bool> {
+        let request = RequestContext::of(ctx)?;
+        ctx.data::<Auth>()?
+            .disable_totp(request.user()?, &password, &totp_code, &request.meta)
+            .await
+            .map_err(auth_error)?;
+        Ok(true)
+    }
+
+    /// Replaces the backup codes; the old ones stop working. Shown only this once.
+    async fn regenerate_backup_codes(
+        &self,
+        ctx: &Context<'_>,
+        totp_code: String,
+    ) -> Result<Vec<String>> {
+        let request = RequestContext::of(ctx)?;
+        ctx.data::<Auth>()?
+            .regenerate_backup_codes(request.user()?, &totp_code, &request.meta)
+            .await
+            .map_err(auth_error)
     }
 }

@@ -9,6 +9,8 @@ use crate::auth::AuthError;
 pub mod code {
     pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
     pub const BAD_CREDENTIALS: &str = "BAD_CREDENTIALS";
+    pub const TOTP_REQUIRED: &str = "TOTP_REQUIRED";
+    pub const TOTP_INVALID: &str = "TOTP_INVALID";
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
     pub const INVALID_INPUT: &str = "INVALID_INPUT";
     pub const EMAIL_TAKEN: &str = "EMAIL_TAKEN";
@@ -25,6 +27,8 @@ pub fn auth_error(err: AuthError) -> Error {
             }),
         AuthError::EmailTaken => with_code(&err, code::EMAIL_TAKEN),
         AuthError::BadCredentials => with_code(&err, code::BAD_CREDENTIALS),
+        AuthError::TotpRequired => with_code(&err, code::TOTP_REQUIRED),
+        AuthError::TotpInvalid => with_code(&err, code::TOTP_INVALID),
         AuthError::RateLimited {
             retry_after_seconds,
         } => Error::new(err.to_string()).extend_with(|_, ext| {

@@ -51,7 +51,11 @@ impl KeySet {
         let _ = hkdf.expand(b"aes-256-cbc encryption key", enc.as_mut());
         let _ = hkdf.expand(b"hmac-sha256 authentication key", mac.as_mut());
         let _ = hkdf.expand(b"key id", &mut id);
-        Self { id: u32::from_be_bytes(id), enc, mac }
+        Self {
+            id: u32::from_be_bytes(id),
+            enc,
+            mac,
+        }
     }
 }
 
@@ -62,7 +66,9 @@ pub struct Vault {
 
 impl Vault {
     pub fn new(master_key: &SecretBytes) -> Self {
-        Self { active: KeySet::derive(master_key.expose()) }
+        Self {
+            active: KeySet::derive(master_key.expose()),
+        }
     }
 
     /// Encrypts `plaintext` bound to `ad` (who owns it and what it is).
@@ -94,7 +100,9 @@ impl Vault {
             return Err(VaultError::Opaque);
         }
         let (authenticated, tag) = blob.split_at(blob.len() - TAG_LEN);
-        mac(keys, authenticated, ad)?.verify_slice(tag).map_err(|_| VaultError::Opaque)?;
+        mac(keys, authenticated, ad)?
+            .verify_slice(tag)
+            .map_err(|_| VaultError::Opaque)?;
         let iv = &authenticated[5..HEADER_LEN];
         let ciphertext = &authenticated[HEADER_LEN..];
         cbc::Decryptor::<Aes256>::new_from_slices(keys.enc.as_ref(), iv)
@@ -106,7 +114,8 @@ impl Vault {
 }
 
 fn mac(keys: &KeySet, authenticated: &[u8], ad: &[u8]) -> Result<Hmac<Sha256>, VaultError> {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(keys.mac.as_ref()).map_err(|_| VaultError::Opaque)?;
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(keys.mac.as_ref())
+        .map_err(|_| VaultError::Opaque)?;
     mac.update(authenticated);
     mac.update(&(ad.len() as u64).to_be_bytes());
     mac.update(ad);
@@ -125,7 +134,10 @@ mod tests {
     use super::*;
 
     fn hex(s: &str) -> Vec<u8> {
-        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
     }
 
     fn vault_with(byte: u8) -> Vault {
@@ -137,20 +149,32 @@ mod tests {
         let key = hex("603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4");
         let iv = hex("000102030405060708090a0b0c0d0e0f");
         let plain = hex(concat!(
-            "6bc1bee22e409f96e93d7e117393172a", "ae2d8a571e03ac9c9eb76fac45af8e51",
-            "30c81c46a35ce411e5fbc1191a0a52ef", "f69f2445df4f9b17ad2b417be66c3710"
+            "6bc1bee22e409f96e93d7e117393172a",
+            "ae2d8a571e03ac9c9eb76fac45af8e51",
+            "30c81c46a35ce411e5fbc1191a0a52ef",
+            "f69f2445df4f9b17ad2b417be66c3710"
         ));
         let expected = hex(concat!(
-            "f58c4c04d6e5f1ba779eabfb5f7bfbd6", "9cfc4e967edb808d679f777bc6702c7d",
-            "39f23369a9d9bacfa530e26304231461", "b2eb05e2c39be9fcda6c19078c6a9d1b"
+            "f58c4c04d6e5f1ba779eabfb5f7bfbd6",
+            "9cfc4e967edb808d679f777bc6702c7d",
+            "39f23369a9d9bacfa530e26304231461",
+            "b2eb05e2c39be9fcda6c19078c6a9d1b"
         ));
         let cipher = cbc::Encryptor::<Aes256>::new_from_slices(&key, &iv).unwrap();
         assert_eq!(cipher.encrypt_padded_vec::<NoPadding>(&plain), expected);
         let decipher = cbc::Decryptor::<Aes256>::new_from_slices(&key, &iv).unwrap();
-        assert_eq!(decipher.decrypt_padded_vec::<NoPadding>(&expected).unwrap(), plain);
+        assert_eq!(
+            decipher.decrypt_padded_vec::<NoPadding>(&expected).unwrap(),
+            plain
+        );
         // With PKCS#7 a fifth block of padding follows.
-        let padded = cbc::Encryptor::<Aes256>::new_from_slices(&key, &iv).unwrap().encrypt_padded_vec::<Pkcs7>(&plain);
-        assert_eq!(&padded[64..], hex("3f461796d6b0d6b2e0c2a72b4d80e644").as_slice());
+        let padded = cbc::Encryptor::<Aes256>::new_from_slices(&key, &iv)
+            .unwrap()
+            .encrypt_padded_vec::<Pkcs7>(&plain);
+        assert_eq!(
+            &padded[64..],
+            hex("3f461796d6b0d6b2e0c2a72b4d80e644").as_slice()
+        );
     }
 
     #[test]
@@ -168,7 +192,10 @@ mod tests {
         let first = vault.seal(b"JBSWY3DPEHPK3PXP", &ad).unwrap();
         let second = vault.seal(b"JBSWY3DPEHPK3PXP", &ad).unwrap();
         assert_ne!(first[5..21], second[5..21], "IV reused");
-        assert_eq!(vault.open(&first, &ad).unwrap().as_slice(), b"JBSWY3DPEHPK3PXP");
+        assert_eq!(
+            vault.open(&first, &ad).unwrap().as_slice(),
+            b"JBSWY3DPEHPK3PXP"
+        );
         assert!(!first.windows(16).any(|w| w == b"JBSWY3DPEHPK3PXP"));
     }
 
@@ -180,7 +207,11 @@ mod tests {
         for byte in [0, 3, 8, HEADER_LEN + 2, blob.len() - 1] {
             let mut tampered = blob.clone();
             tampered[byte] ^= 0x01;
-            assert_eq!(vault.open(&tampered, &ad), Err(VaultError::Opaque), "byte {byte}");
+            assert_eq!(
+                vault.open(&tampered, &ad),
+                Err(VaultError::Opaque),
+                "byte {byte}"
+            );
         }
         let other_user = associated_data("user-2", "user-2", "totp_seed");
         assert_eq!(vault.open(&blob, &other_user), Err(VaultError::Opaque));

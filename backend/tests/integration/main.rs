@@ -6,6 +6,8 @@
 
 mod support;
 
+mod two_factor;
+
 mod accounts;
 mod command_line;
 mod database;
