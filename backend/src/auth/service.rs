@@ -17,6 +17,17 @@ use crate::db::Db;
 use crate::db::types::{Id, Ts};
 use crate::vault::{Vault, associated_data};
 
+fn require_totp_on(row: &UserRow) -> Result<(), AuthError> {
+    if row.totp_enabled {
+        Ok(())
+    } else {
+        Err(AuthError::InvalidInput {
+            field: "totp",
+            message: "is not on".to_owned(),
+        })
+    }
+}
+
 /// The vault's associated data for a user's TOTP seed: it opens only in that user's row.
 fn seed_ad(user_id: Id) -> Vec<u8> {
     let id = user_id.to_string();
@@ -300,8 +311,9 @@ impl Auth {
             .map_err(vault_error)?;
         let step =
             totp::matching_step(&seed, code, self.unix_seconds())?.ok_or(AuthError::TotpInvalid)?;
-        let codes = totp::new_backup_codes()?;
-        let hashes: Vec<String> = codes.iter().map(|(_, hash)| hash.clone()).collect();
+        let (shown, hashes) = totp::new_backup_codes()?
+            .into_iter()
+            .unzip::<_, _, Vec<_>, Vec<_>>();
         if !db::enable_totp(
             &self.db,
             user.id,
@@ -316,7 +328,7 @@ impl Auth {
         }
         self.record(user.id, SecurityEventKind::TotpEnabled, meta)
             .await?;
-        Ok(codes.into_iter().map(|(shown, _)| shown).collect())
+        Ok(shown)
     }
 
     /// Turns two-factor login off (needs the password and a code).
@@ -328,12 +340,7 @@ impl Auth {
         meta: &RequestMeta,
     ) -> Result<(), AuthError> {
         let row = self.check_password(user, password_text).await?;
-        if !row.totp_enabled {
-            return Err(AuthError::InvalidInput {
-                field: "totp",
-                message: "is not on".to_owned(),
-            });
-        }
+        require_totp_on(&row)?;
         self.second_factor(&row, Some(code), meta).await?;
         db::disable_totp(&self.db, user.id, self.now()).await?;
         self.record(user.id, SecurityEventKind::TotpDisabled, meta)
@@ -348,19 +355,15 @@ impl Auth {
         meta: &RequestMeta,
     ) -> Result<Vec<String>, AuthError> {
         let row = self.row(user).await?;
-        if !row.totp_enabled {
-            return Err(AuthError::InvalidInput {
-                field: "totp",
-                message: "is not on".to_owned(),
-            });
-        }
+        require_totp_on(&row)?;
         self.second_factor(&row, Some(code), meta).await?;
-        let codes = totp::new_backup_codes()?;
-        let hashes: Vec<String> = codes.iter().map(|(_, hash)| hash.clone()).collect();
+        let (shown, hashes) = totp::new_backup_codes()?
+            .into_iter()
+            .unzip::<_, _, Vec<_>, Vec<_>>();
         db::replace_backup_codes(&self.db, user.id, &hashes).await?;
         self.record(user.id, SecurityEventKind::BackupCodesRegenerated, meta)
             .await?;
-        Ok(codes.into_iter().map(|(shown, _)| shown).collect())
+        Ok(shown)
     }
 
     /// Checks the second factor when the account has one: a TOTP code of a step later than the

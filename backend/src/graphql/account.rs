@@ -157,6 +157,13 @@ impl AccountMutation {
         Ok(request.start_session(ctx, session))
     }
 
+    /// Logs this browser out: removes the session cookie. (Tokens held elsewhere stay valid until
+    /// they expire; `logoutEverywhere` ends them all.)
+    async fn logout(&self, ctx: &Context<'_>) -> Result<bool> {
+        RequestContext::of(ctx)?.end_session(ctx);
+        Ok(true)
+    }
+
     /// Ends every session of the user, this one included.
     async fn logout_everywhere(&self, ctx: &Context<'_>) -> Result<bool> {
         let request = RequestContext::of(ctx)?;

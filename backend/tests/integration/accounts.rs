@@ -90,6 +90,16 @@ async fn a_new_account_is_logged_in_by_token_and_by_cookie(backend: Backend) {
     let answer = app.gql_with(ME, json!({}), &by_cookie).await.json();
     assert_eq!(answer["data"]["me"]["id"], payload["user"]["id"]);
 
+    let logout = app
+        .gql_with("mutation { logout }", json!({}), &by_cookie)
+        .await;
+    assert_eq!(logout.json()["data"]["logout"], true);
+    let cleared = logout.header("set-cookie");
+    assert!(
+        cleared.starts_with("copytrade_session=;") && cleared.contains("Max-Age=0"),
+        "{cleared}"
+    );
+
     let anonymous = app.gql(ME, json!({})).await;
     assert_eq!(code(&anonymous), "UNAUTHENTICATED");
 }
