@@ -4,6 +4,8 @@ use super::db::{self, UserRow};
 use super::rate_limit::{self, Admission};
 use std::sync::Arc;
 
+use tokio::sync::broadcast;
+
 use zeroize::Zeroizing;
 
 use super::token::TokenKeys;
@@ -53,6 +55,8 @@ pub struct Auth {
     keys: TokenKeys,
     vault: Arc<Vault>,
     clock: Clock,
+    /// Users whose sessions were just revoked here, so open WebSockets close at once.
+    revocations: broadcast::Sender<Id>,
 }
 
 /// What an authenticator app needs to add the account.
@@ -69,11 +73,13 @@ const TOTP_FIELD: &str = "totp_seed";
 
 impl Auth {
     pub fn new(db: Db, keys: TokenKeys, vault: Arc<Vault>, clock: Clock) -> Self {
+        let (revocations, _) = broadcast::channel(256);
         Self {
             db,
             keys,
             vault,
             clock,
+            revocations,
         }
     }
 
@@ -185,6 +191,23 @@ impl Auth {
         Ok(row.to_user())
     }
 
+    /// Whether `user`'s session is still valid (the account exists and the version is current).
+    pub async fn is_current(&self, user: &User) -> Result<bool, AuthError> {
+        Ok(db::user_by_id(&self.db, user.id)
+            .await?
+            .is_some_and(|row| row.token_version == user.token_version))
+    }
+
+    /// Users whose sessions this instance revoked, as it happens.
+    pub fn revocations(&self) -> broadcast::Receiver<Id> {
+        self.revocations.subscribe()
+    }
+
+    fn announce_revocation(&self, user_id: Id) {
+        // No receiver (no open WebSocket) is fine.
+        let _ = self.revocations.send(user_id);
+    }
+
     /// Sets a new password after checking the current one; every other session ends, and the
     /// caller gets a fresh token.
     pub async fn change_password(
@@ -202,6 +225,7 @@ impl Auth {
         let version = db::revoke_sessions(&self.db, user.id, Some(&hash), self.now())
             .await?
             .ok_or(AuthError::Unauthenticated)?;
+        self.announce_revocation(user.id);
         self.record(user.id, SecurityEventKind::PasswordChanged, meta)
             .await?;
         self.session(User {
@@ -219,6 +243,7 @@ impl Auth {
         db::revoke_sessions(&self.db, user.id, None, self.now())
             .await?
             .ok_or(AuthError::Unauthenticated)?;
+        self.announce_revocation(user.id);
         self.record(user.id, SecurityEventKind::LoggedOutEverywhere, meta)
             .await
     }
@@ -234,6 +259,7 @@ impl Auth {
         let row = self.check_password(user, password_text).await?;
         self.second_factor(&row, code, meta).await?;
         if db::delete_user(&self.db, user.id).await? {
+            self.announce_revocation(user.id);
             Ok(())
         } else {
             Err(AuthError::Unauthenticated)

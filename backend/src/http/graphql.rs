@@ -1,5 +1,5 @@
-//! GraphQL over HTTP (`POST /graphql`), GraphiQL (`GET /graphql`) and subscriptions over
-//! WebSocket (`/graphql/ws`, `graphql-transport-ws` and the legacy `graphql-ws`).
+//! GraphQL over HTTP (`POST /graphql`) and GraphiQL (`GET /graphql`); subscriptions are in
+//! `live.rs`.
 //!
 //! Rules (SEC-19): only `POST` with a JSON body executes, so a browser cannot send a query
 //! cross-site without a CORS preflight; a `GET` never executes anything; one operation per
@@ -7,19 +7,15 @@
 
 use std::sync::LazyLock;
 
-use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
-use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::Json;
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, USER_AGENT};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use futures_util::StreamExt;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -27,9 +23,6 @@ use super::AppState;
 use crate::auth::{AuthError, RequestMeta};
 use crate::graphql::error::internal;
 use crate::graphql::request::{RequestContext, session_token};
-
-/// The largest WebSocket message a client may send (a subscribe message is small).
-const MAX_WS_MESSAGE: usize = 64 * 1024;
 
 pub async fn execute(State(state): State<AppState>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
@@ -66,23 +59,7 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
             );
         }
     };
-    let peer = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0.ip())
-        // Only in-process tests lack the socket address.
-        .unwrap_or(IpAddr::from([0, 0, 0, 0]));
-    let forwarded_for = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|value| value.to_str().ok());
-    let meta = RequestMeta {
-        ip: state.trusted_proxies.client_ip(peer, forwarded_for),
-        user_agent: headers
-            .get(USER_AGENT)
-            .and_then(|ua| ua.to_str().ok())
-            .map(str::to_owned),
-    };
+    let meta = request_meta(&state, &headers, &parts.extensions);
     // Every request with a token costs one read: the token's version must still be current.
     let user = match session_token(&headers) {
         Some(token) => match state.auth.authenticate(&token).await {
@@ -109,6 +86,30 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
     answer
 }
 
+/// The client's IP (through trusted proxies) and user agent.
+pub(super) fn request_meta(
+    state: &AppState,
+    headers: &HeaderMap,
+    extensions: &axum::http::Extensions,
+) -> RequestMeta {
+    let peer = extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip())
+        // Only in-process tests lack the socket address.
+        .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    let forwarded_for = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok());
+    RequestMeta {
+        ip: state.trusted_proxies.client_ip(peer, forwarded_for),
+        user_agent: headers
+            .get(USER_AGENT)
+            .and_then(|ua| ua.to_str().ok())
+            .map(str::to_owned),
+    }
+}
+
 fn is_json(headers: &HeaderMap) -> bool {
     headers
         .get(CONTENT_TYPE)
@@ -122,27 +123,6 @@ fn refuse(status: StatusCode, message: &str) -> Response {
     let body =
         json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }] });
     (status, [(CACHE_CONTROL, "no-store")], Json(body)).into_response()
-}
-
-pub async fn websocket(
-    State(state): State<AppState>,
-    protocol: GraphQLProtocol,
-    upgrade: WebSocketUpgrade,
-) -> Response {
-    let schema = state.schema.clone();
-    let shutdown = state.shutdown.clone();
-    upgrade
-        .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .max_message_size(MAX_WS_MESSAGE)
-        .on_upgrade(move |socket| async move {
-            let (sink, stream) = socket.split();
-            // On shutdown the client's side of the conversation ends, which ends every
-            // subscription on this socket and lets graceful shutdown finish.
-            let stream = stream.take_until(shutdown.wait());
-            GraphQLWebSocket::new_with_pair(sink, stream, schema, protocol)
-                .serve()
-                .await;
-        })
 }
 
 /// GraphiQL, loaded from a public CDN (the API is public; the app itself loads nothing external).

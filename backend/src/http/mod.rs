@@ -5,6 +5,7 @@
 
 mod graphql;
 mod health;
+mod live;
 mod security_headers;
 mod static_files;
 
@@ -43,7 +44,7 @@ pub fn router(state: AppState, body_limit: usize, graphiql: bool) -> Router {
     };
     Router::new()
         .route("/graphql", graphql_route)
-        .route("/graphql/ws", get(graphql::websocket))
+        .route("/graphql/ws", get(live::websocket))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(static_files::serve)

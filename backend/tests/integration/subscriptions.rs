@@ -11,14 +11,21 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use crate::support::{Backend, TestApp, on_both_databases};
+use crate::support::{Backend, Caller, TestApp, gql_on, on_both_databases};
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 async fn connect(addr: SocketAddr, protocol: &str) -> Socket {
-    let mut request = format!("ws://{addr}/graphql/ws")
+    let request = format!("ws://{addr}/graphql/ws")
         .into_client_request()
         .unwrap();
+    connect_with(request, protocol).await
+}
+
+async fn connect_with(
+    mut request: tokio_tungstenite::tungstenite::handshake::client::Request,
+    protocol: &str,
+) -> Socket {
     request
         .headers_mut()
         .insert("sec-websocket-protocol", protocol.parse().unwrap());
@@ -147,4 +154,143 @@ async fn shutdown_ends_open_subscriptions_and_stops_promptly() {
         "server did not stop cleanly: {stopped:?}"
     );
     while next_json(&mut socket).await.is_some() {}
+}
+
+/// Registers a trader on the running server and returns the session token.
+async fn register(server: &crate::support::RunningServer) -> String {
+    let answer = gql_on(
+        &server.router,
+        "mutation { register(email: \"trader@example.com\", password: \"a long trading passphrase\") { token } }",
+        json!({}),
+        &Caller::default(),
+    )
+    .await
+    .json();
+    answer["data"]["register"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Opens an authenticated graphql-transport-ws connection.
+async fn connect_as(addr: SocketAddr, token: &str) -> Option<Socket> {
+    let mut socket = connect(addr, "graphql-transport-ws").await;
+    send(
+        &mut socket,
+        json!({ "type": "connection_init", "payload": { "token": token } }),
+    )
+    .await;
+    let ack = next_json(&mut socket).await?;
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    Some(socket)
+}
+
+on_both_databases!(a_socket_authenticates_in_connection_init_and_closes_when_sessions_are_revoked);
+
+async fn a_socket_authenticates_in_connection_init_and_closes_when_sessions_are_revoked(
+    backend: Backend,
+) {
+    let server = TestApp::new(backend).await.serve().await;
+    let token = register(&server).await;
+    let mut socket = connect_as(server.addr, &token).await.unwrap();
+    send(
+        &mut socket,
+        json!({ "id": "me", "type": "subscribe", "payload": { "query": "{ me { email } }" } }),
+    )
+    .await;
+    let me = next_json(&mut socket).await.unwrap();
+    assert_eq!(
+        me["payload"]["data"]["me"]["email"], "trader@example.com",
+        "{me}"
+    );
+    send(&mut socket, json!({ "id": "clock", "type": "subscribe", "payload": { "query": "subscription { serverTime }" } })).await;
+
+    let logout = gql_on(
+        &server.router,
+        "mutation { logoutEverywhere }",
+        json!({}),
+        &Caller::with_token(&token),
+    )
+    .await;
+    assert_eq!(logout.json()["data"]["logoutEverywhere"], true);
+    // The socket ends: after at most a tick or two in flight, the server closes it.
+    let mut after = 0;
+    while next_json(&mut socket).await.is_some() {
+        after += 1;
+        assert!(after < 3, "the socket stayed open after logoutEverywhere");
+    }
+    // The old token no longer opens a socket.
+    assert!(
+        connect_as(server.addr, &token).await.is_none(),
+        "a revoked token was accepted"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_token_is_refused_and_anonymous_sockets_are_not_logged_in() {
+    let server = TestApp::new(Backend::Sqlite).await.serve().await;
+    assert!(connect_as(server.addr, "not-a-token").await.is_none());
+    let mut socket = connect(server.addr, "graphql-transport-ws").await;
+    send(&mut socket, json!({ "type": "connection_init" })).await;
+    next_json(&mut socket).await.unwrap();
+    send(
+        &mut socket,
+        json!({ "id": "me", "type": "subscribe", "payload": { "query": "{ me { email } }" } }),
+    )
+    .await;
+    let answer = next_json(&mut socket).await.unwrap();
+    assert_eq!(
+        answer["payload"]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{answer}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cookie_sent_with_the_upgrade_authenticates_and_other_sites_are_refused() {
+    let server = TestApp::new(Backend::Sqlite).await.serve().await;
+    let token = register(&server).await;
+    let url = format!("ws://{}/graphql/ws", server.addr);
+
+    let mut from_elsewhere = url.as_str().into_client_request().unwrap();
+    from_elsewhere
+        .headers_mut()
+        .insert("origin", "https://evil.example".parse().unwrap());
+    from_elsewhere.headers_mut().insert(
+        "cookie",
+        format!("copytrade_session={token}").parse().unwrap(),
+    );
+    from_elsewhere.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let refused = tokio_tungstenite::connect_async(from_elsewhere).await;
+    assert!(
+        matches!(&refused, Err(tokio_tungstenite::tungstenite::Error::Http(response)) if response.status() == 403),
+        "{refused:?}"
+    );
+
+    let mut from_us = url.as_str().into_client_request().unwrap();
+    from_us
+        .headers_mut()
+        .insert("origin", format!("http://{}", server.addr).parse().unwrap());
+    from_us.headers_mut().insert(
+        "cookie",
+        format!("copytrade_session={token}").parse().unwrap(),
+    );
+    let mut socket = connect_with(from_us, "graphql-transport-ws").await;
+    send(&mut socket, json!({ "type": "connection_init" })).await;
+    assert_eq!(
+        next_json(&mut socket).await.unwrap()["type"],
+        "connection_ack"
+    );
+    send(
+        &mut socket,
+        json!({ "id": "me", "type": "subscribe", "payload": { "query": "{ me { email } }" } }),
+    )
+    .await;
+    let me = next_json(&mut socket).await.unwrap();
+    assert_eq!(
+        me["payload"]["data"]["me"]["email"], "trader@example.com",
+        "{me}"
+    );
 }

@@ -150,14 +150,7 @@ impl TestApp {
     }
 
     pub async fn request(&self, request: Request<Body>) -> TestResponse {
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let (parts, body) = response.into_parts();
-        let body = body.collect().await.unwrap().to_bytes().to_vec();
-        TestResponse {
-            status: parts.status,
-            headers: parts.headers,
-            body,
-        }
+        send(&self.router, request).await
     }
 
     pub async fn get(&self, path: &str) -> TestResponse {
@@ -174,23 +167,7 @@ impl TestApp {
 
     /// POSTs a GraphQL operation as `caller` (token, client IP, cookie) and returns the answer.
     pub async fn gql_with(&self, query: &str, variables: Value, caller: &Caller) -> TestResponse {
-        let body = json!({ "query": query, "variables": variables }).to_string();
-        let mut request = Request::post("/graphql").header("content-type", "application/json");
-        if let Some(token) = &caller.token {
-            request = request.header("authorization", format!("Bearer {token}"));
-        }
-        if let Some(cookie) = &caller.cookie {
-            request = request.header("cookie", cookie);
-        }
-        if let Some(forwarded) = &caller.forwarded_for {
-            request = request.header("x-forwarded-for", forwarded);
-        }
-        let mut request = request.body(Body::from(body)).unwrap();
-        let peer = SocketAddr::new(caller.ip.unwrap_or(IpAddr::from([127, 0, 0, 1])), 40000);
-        request.extensions_mut().insert(ConnectInfo(peer));
-        let response = self.request(request).await;
-        assert_eq!(response.status, StatusCode::OK, "{}", response.text());
-        response
+        gql_on(&self.router, query, variables, caller).await
     }
 
     /// Serves on a real loopback socket until the returned handle stops it.
@@ -203,6 +180,7 @@ impl TestApp {
         };
         let task = tokio::spawn(self.app.serve(listener, signal));
         RunningServer {
+            router: self.router.clone(),
             addr,
             stop: Some(stop),
             task,
@@ -255,6 +233,8 @@ impl TestClock {
 
 /// A server on a real socket.
 pub struct RunningServer {
+    /// The same application, for requests in-process beside the socket.
+    pub router: Router,
     pub addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     pub task: tokio::task::JoinHandle<Result<(), copytrade::app::StartupError>>,
@@ -269,4 +249,41 @@ impl RunningServer {
             let _ = stop.send(());
         }
     }
+}
+
+async fn send(router: &Router, request: Request<Body>) -> TestResponse {
+    let response = router.clone().oneshot(request).await.unwrap();
+    let (parts, body) = response.into_parts();
+    let body = body.collect().await.unwrap().to_bytes().to_vec();
+    TestResponse {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    }
+}
+
+/// POSTs a GraphQL operation as `caller` (token, client IP, cookie) and returns the answer.
+pub async fn gql_on(
+    router: &Router,
+    query: &str,
+    variables: Value,
+    caller: &Caller,
+) -> TestResponse {
+    let body = json!({ "query": query, "variables": variables }).to_string();
+    let mut request = Request::post("/graphql").header("content-type", "application/json");
+    if let Some(token) = &caller.token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    if let Some(cookie) = &caller.cookie {
+        request = request.header("cookie", cookie);
+    }
+    if let Some(forwarded) = &caller.forwarded_for {
+        request = request.header("x-forwarded-for", forwarded);
+    }
+    let mut request = request.body(Body::from(body)).unwrap();
+    let peer = SocketAddr::new(caller.ip.unwrap_or(IpAddr::from([127, 0, 0, 1])), 40000);
+    request.extensions_mut().insert(ConnectInfo(peer));
+    let response = send(router, request).await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+    response
 }
