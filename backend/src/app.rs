@@ -129,11 +129,7 @@ impl App {
     }
 
     pub fn router(&self) -> Router {
-        http::router(
-            self.state.clone(),
-            self.config.body_limit,
-            self.config.graphiql,
-        )
+        http::router(self.state.clone(), &self.config)
     }
 
     /// Binds the configured address.

@@ -33,6 +33,10 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// `COPYTRADE_LOG_FORMAT`: `text` (default) or `json` for log collectors.
     pub log_format: LogFormat,
+    /// `COPYTRADE_API_RATE` / `COPYTRADE_API_BURST`: the API's request limit per client IP,
+    /// requests per second on average and the burst allowed above it.
+    pub api_rate: u32,
+    pub api_burst: u32,
     /// `COPYTRADE_TRUSTED_PROXIES`: reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: TrustedProxies,
 }
@@ -175,6 +179,8 @@ impl Config {
             1024..=16 * 1024 * 1024,
         )?;
         let grace_secs = parse_number(&get, "COPYTRADE_SHUTDOWN_GRACE", 10, 0..=600)?;
+        let api_rate = parse_number(&get, "COPYTRADE_API_RATE", 20, 1..=100_000)? as u32;
+        let api_burst = parse_number(&get, "COPYTRADE_API_BURST", 100, 1..=1_000_000)? as u32;
         let graphiql = parse_bool(&get, "COPYTRADE_GRAPHIQL", true)?;
         let log_format = match get("COPYTRADE_LOG_FORMAT").as_deref().map(str::trim) {
             None | Some("text") => LogFormat::Text,
@@ -202,6 +208,8 @@ impl Config {
             graphiql,
             shutdown_grace: Duration::from_secs(grace_secs as u64),
             log_format,
+            api_rate,
+            api_burst,
             trusted_proxies,
         })
     }

@@ -6,6 +6,7 @@
 mod graphql;
 mod health;
 mod live;
+mod request_limit;
 mod security_headers;
 mod static_files;
 
@@ -13,11 +14,12 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::get;
+use tower_governor::GovernorLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::Auth;
-use crate::config::TrustedProxies;
+use crate::config::{Config, TrustedProxies};
 use crate::db::Db;
 use crate::graphql::AppSchema;
 use crate::shutdown::Shutdown;
@@ -36,20 +38,35 @@ pub struct AppState {
 }
 
 /// Builds the router with all routes and layers.
-pub fn router(state: AppState, body_limit: usize, graphiql: bool) -> Router {
-    let graphql_route = if graphiql {
+pub fn router(state: AppState, config: &Config) -> Router {
+    let graphql_route = if config.graphiql {
         get(graphql::graphiql).post(graphql::execute)
     } else {
         axum::routing::post(graphql::execute)
     };
-    Router::new()
+    let mut api = Router::new()
         .route("/graphql", graphql_route)
-        .route("/graphql/ws", get(live::websocket))
+        .route("/graphql/ws", get(live::websocket));
+    match request_limit::config(
+        Arc::clone(&state.trusted_proxies),
+        config.api_rate,
+        config.api_burst,
+    ) {
+        Some(limit) => {
+            request_limit::spawn_cleanup(Arc::clone(&limit));
+            api = api.layer(GovernorLayer::new(limit));
+        }
+        None => {
+            tracing::error!("the API request limit could not be set up; check COPYTRADE_API_RATE")
+        }
+    }
+    Router::new()
+        .merge(api)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(static_files::serve)
         .with_state(state)
-        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(RequestBodyLimitLayer::new(config.body_limit))
         .layer(axum::middleware::from_fn(security_headers::add))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
 }

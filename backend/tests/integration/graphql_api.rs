@@ -146,3 +146,40 @@ async fn request_bodies_over_the_limit_are_refused() {
     let response = app.request(post("application/json", &body)).await;
     assert_eq!(response.status, StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+fn from_ip(ip: [u8; 4]) -> Request<Body> {
+    let mut request = post(
+        "application/json",
+        r#"{"query":"{ serverInfo { version } }"}"#,
+    );
+    let peer = std::net::SocketAddr::from((ip, 50000));
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(peer));
+    request
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_answers_429_past_a_clients_burst_and_other_clients_go_on() {
+    let app = TestApp::with_env(
+        Backend::Sqlite,
+        &[("COPYTRADE_API_RATE", "1"), ("COPYTRADE_API_BURST", "3")],
+    )
+    .await;
+    for _ in 0..3 {
+        assert_eq!(
+            app.request(from_ip([198, 51, 100, 1])).await.status,
+            StatusCode::OK
+        );
+    }
+    let limited = app.request(from_ip([198, 51, 100, 1])).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = limited.header("retry-after").parse().unwrap();
+    assert!(wait <= 1, "{wait}");
+    assert_eq!(
+        app.request(from_ip([198, 51, 100, 2])).await.status,
+        StatusCode::OK
+    );
+    // Probes and the web app are outside the API limit.
+    assert_eq!(app.get("/healthz").await.status, StatusCode::OK);
+}
