@@ -145,6 +145,17 @@ pub async fn revoke_sessions(
     })
 }
 
+/// Replaces the password hash without ending sessions (a rehash of the same password).
+pub async fn set_password_hash(db: &Db, id: Id, hash: &str, now: Ts) -> Result<(), DbError> {
+    with_conn!(db, write, |c| {
+        diesel::update(users::table.find(id))
+            .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
+            .execute(c)
+            .await?;
+        Ok(())
+    })
+}
+
 /// Deletes the user; their security log goes with them (foreign key cascade).
 pub async fn delete_user(db: &Db, id: Id) -> Result<bool, DbError> {
     with_conn!(db, write, |c| {

@@ -119,6 +119,20 @@ pub async fn verify(password: String, stored: String) -> Result<bool, AuthError>
     .map_err(|err| AuthError::Internal(err.to_string()))
 }
 
+/// Whether a stored hash was made with weaker settings (or another algorithm) than today's, so
+/// that it should be replaced at the next successful login.
+pub fn needs_rehash(stored: &str) -> bool {
+    let current = Params::default();
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return true;
+    };
+    let param = |name: &str| parsed.params.get_decimal(name).unwrap_or(0);
+    parsed.algorithm.as_str() != "argon2id"
+        || parsed.version != Some(0x13)
+        || param("m") < current.m_cost()
+        || param("t") < current.t_cost()
+}
+
 /// A valid hash of a random password: unknown emails are checked against it, so that the answer
 /// takes as long as for a real account with a wrong password.
 pub static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
@@ -153,6 +167,22 @@ mod tests {
                 .await
                 .unwrap()
         );
+    }
+
+    #[tokio::test]
+    async fn weaker_hashes_are_marked_for_rehashing() {
+        let today = hash("correct horse battery".into()).await.unwrap();
+        assert!(!needs_rehash(&today));
+        let weak = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(4096, 1, 1, None).unwrap(),
+        )
+        .hash_password_with_salt(b"correct horse battery", &[1u8; 16])
+        .unwrap()
+        .to_string();
+        assert!(needs_rehash(&weak));
+        assert!(verify("correct horse battery".into(), weak).await.unwrap());
     }
 
     #[test]

@@ -171,6 +171,11 @@ impl Auth {
             other => other?,
         }
         rate_limit::mark_succeeded(&self.db, attempt).await?;
+        if password::needs_rehash(&row.password_hash) {
+            // SEC-4: upgrade hashes made with weaker settings while we hold the password.
+            let hash = password::hash(password_text.to_owned()).await?;
+            db::set_password_hash(&self.db, row.id, &hash, self.now()).await?;
+        }
         self.record(row.id, SecurityEventKind::LoginSucceeded, meta)
             .await?;
         self.session(row.to_user())

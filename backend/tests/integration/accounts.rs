@@ -52,6 +52,7 @@ on_both_databases!(
     a_session_lasts_thirty_days,
     the_security_log_shows_the_users_own_events_and_no_secrets,
     clients_behind_a_trusted_proxy_get_their_own_login_limit,
+    a_hash_made_with_weaker_settings_is_upgraded_at_login,
 );
 
 async fn a_new_account_is_logged_in_by_token_and_by_cookie(backend: Backend) {
@@ -459,4 +460,59 @@ async fn clients_behind_a_trusted_proxy_get_their_own_login_limit(backend: Backe
     }
     let answer = login(&app, "trader@example.com", PASSWORD, &spoofer("192.0.2.99")).await;
     assert_eq!(code(&answer), "RATE_LIMITED");
+}
+
+async fn stored_hash(app: &TestApp) -> String {
+    use copytrade::db::schema::users;
+    use diesel::prelude::*;
+    let db = &app.app.state.db;
+    let hash: Result<String, copytrade::db::DbError> = async {
+        copytrade::with_conn!(db, read, |c| {
+            Ok(
+                diesel_async::RunQueryDsl::get_result(users::table.select(users::password_hash), c)
+                    .await?,
+            )
+        })
+    }
+    .await;
+    hash.unwrap()
+}
+
+async fn a_hash_made_with_weaker_settings_is_upgraded_at_login(backend: Backend) {
+    use argon2::password_hash::PasswordHasher;
+    use copytrade::db::schema::users;
+    use diesel::prelude::*;
+
+    let app = TestApp::new(backend).await;
+    register(&app, "trader@example.com").await;
+    let weak = argon2::Argon2::new(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        argon2::Params::new(4096, 1, 1, None).unwrap(),
+    )
+    .hash_password_with_salt(PASSWORD.as_bytes(), &[9u8; 16])
+    .unwrap()
+    .to_string();
+    let db = &app.app.state.db;
+    let set: Result<usize, copytrade::db::DbError> = async {
+        copytrade::with_conn!(db, write, |c| {
+            Ok(diesel_async::RunQueryDsl::execute(
+                diesel::update(users::table).set(users::password_hash.eq(&weak)),
+                c,
+            )
+            .await?)
+        })
+    }
+    .await;
+    assert_eq!(set.unwrap(), 1);
+
+    let answer = login(&app, "trader@example.com", PASSWORD, &Caller::default()).await;
+    assert!(answer["data"]["login"]["token"].is_string(), "{answer}");
+    let upgraded = stored_hash(&app).await;
+    assert!(
+        upgraded.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{upgraded}"
+    );
+    let again = login(&app, "trader@example.com", PASSWORD, &Caller::default()).await;
+    assert!(again["data"]["login"]["token"].is_string());
 }
