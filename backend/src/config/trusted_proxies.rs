@@ -71,6 +71,22 @@ impl TrustedProxies {
     }
 }
 
+impl TrustedProxies {
+    /// Whether the client reached us over HTTPS: only a trusted proxy can say so, with the
+    /// last `X-Forwarded-Proto` value it appended. (The server itself speaks plain HTTP.)
+    pub fn forwarded_https<'a>(
+        &self,
+        peer: IpAddr,
+        forwarded_proto: impl Iterator<Item = &'a str>,
+    ) -> bool {
+        self.contains(canonical(peer))
+            && forwarded_proto
+                .flat_map(|value| value.split(','))
+                .last()
+                .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"))
+    }
+}
+
 /// IPv4 clients on a dual-stack socket appear as `::ffff:a.b.c.d`: treat them as IPv4.
 fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
@@ -124,6 +140,14 @@ mod tests {
             proxies.client_ip(ip("10.0.0.5"), std::iter::empty()),
             ip("10.0.0.5")
         );
+    }
+
+    #[test]
+    fn only_a_trusted_proxy_can_say_the_client_used_https() {
+        let proxies = TrustedProxies::parse("10.0.0.0/8").unwrap();
+        assert!(proxies.forwarded_https(ip("10.0.0.5"), ["http, https"].into_iter()));
+        assert!(!proxies.forwarded_https(ip("10.0.0.5"), ["http"].into_iter()));
+        assert!(!proxies.forwarded_https(ip("203.0.113.1"), ["https"].into_iter()));
     }
 
     #[test]

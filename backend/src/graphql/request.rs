@@ -9,13 +9,17 @@ use super::error::code;
 use crate::auth::{RequestMeta, Session, User};
 
 /// The web app's session cookie: HttpOnly (scripts cannot read it), SameSite=Strict (never sent
-/// on cross-site requests).
+/// on cross-site requests). Over HTTPS it is also Secure, with the `__Host-` prefix (bound to
+/// this host, path `/`, never set over plain HTTP).
 pub const SESSION_COOKIE: &str = "copytrade_session";
+const SECURE_SESSION_COOKIE: &str = "__Host-copytrade_session";
 
 pub struct RequestContext {
     pub meta: RequestMeta,
     /// The logged-in user, if the request carried a valid token.
     pub user: Option<User>,
+    /// Whether the client reached us over HTTPS (through a trusted proxy).
+    pub https: bool,
 }
 
 impl RequestContext {
@@ -36,13 +40,7 @@ impl RequestContext {
         let max_age = (session.expires_at - chrono::Utc::now())
             .num_seconds()
             .max(0);
-        ctx.append_http_header(
-            "set-cookie",
-            format!(
-                "{SESSION_COOKIE}={}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Strict",
-                session.token
-            ),
-        );
+        ctx.append_http_header("set-cookie", self.cookie(&session.token, max_age));
         AuthPayload {
             token: session.token,
             expires_at: session.expires_at,
@@ -52,10 +50,16 @@ impl RequestContext {
 
     /// Removes the web app's cookie.
     pub fn end_session(&self, ctx: &Context<'_>) {
-        ctx.append_http_header(
-            "set-cookie",
-            format!("{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"),
-        );
+        ctx.append_http_header("set-cookie", self.cookie("", 0));
+    }
+
+    fn cookie(&self, value: &str, max_age: i64) -> String {
+        let (name, secure) = if self.https {
+            (SECURE_SESSION_COOKIE, "; Secure")
+        } else {
+            (SESSION_COOKIE, "")
+        };
+        format!("{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}")
     }
 }
 
@@ -74,7 +78,7 @@ pub fn session_token(headers: &axum::http::HeaderMap) -> Option<String> {
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(name, _)| *name == SESSION_COOKIE || *name == SECURE_SESSION_COOKIE)
         .map(|(_, token)| token.to_owned())
         .filter(|token| !token.is_empty())
 }

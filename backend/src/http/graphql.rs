@@ -8,10 +8,9 @@
 use std::sync::LazyLock;
 
 use axum::Json;
-use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::{ConnectInfo, Request, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, USER_AGENT};
+use axum::extract::{Request, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use base64::Engine;
@@ -20,7 +19,8 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::AppState;
-use crate::auth::{AuthError, RequestMeta};
+use super::client::{is_https, request_meta};
+use crate::auth::AuthError;
 use crate::graphql::error::internal;
 use crate::graphql::request::{RequestContext, session_token};
 
@@ -77,37 +77,17 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
     };
     let response = state
         .schema
-        .execute(request.data(RequestContext { meta, user }))
+        .execute(request.data(RequestContext {
+            meta,
+            user,
+            https: is_https(&state, &headers, &parts.extensions),
+        }))
         .await;
     let mut answer = ([(CACHE_CONTROL, "no-store")], Json(&response)).into_response();
     for (name, value) in response.http_headers.iter() {
         answer.headers_mut().append(name, value.clone());
     }
     answer
-}
-
-/// The client's IP (through trusted proxies) and user agent.
-pub(super) fn request_meta(
-    state: &AppState,
-    headers: &HeaderMap,
-    extensions: &axum::http::Extensions,
-) -> RequestMeta {
-    let peer = extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0.ip())
-        // Only in-process tests lack the socket address.
-        .unwrap_or(IpAddr::from([0, 0, 0, 0]));
-    let forwarded_for = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|value| value.to_str().ok());
-    RequestMeta {
-        ip: state.trusted_proxies.client_ip(peer, forwarded_for),
-        user_agent: headers
-            .get(USER_AGENT)
-            .and_then(|ua| ua.to_str().ok())
-            .map(str::to_owned),
-    }
 }
 
 fn is_json(headers: &HeaderMap) -> bool {

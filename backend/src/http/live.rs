@@ -22,7 +22,7 @@ use futures_util::StreamExt;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::AppState;
-use super::graphql::request_meta;
+use super::client::{is_https, request_meta};
 use crate::auth::User;
 use crate::graphql::request::{RequestContext, session_token};
 
@@ -46,6 +46,7 @@ pub async fn websocket(
             .into_response();
     }
     let meta = request_meta(&state, &parts.headers, &parts.extensions);
+    let https = is_https(&state, &parts.headers, &parts.extensions);
     let upgrade_token = session_token(&parts.headers);
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
@@ -73,7 +74,7 @@ pub async fn websocket(
                         slot.clone_from(&user);
                     }
                     let mut data = Data::default();
-                    data.insert(RequestContext { meta, user });
+                    data.insert(RequestContext { meta, user, https });
                     Ok(data)
                 })
                 .serve()

@@ -3,6 +3,7 @@
 //! Rules: every answer carries the security headers; every request body is capped (the GraphQL
 //! extractor ignores axum's default limit, so the cap is a tower layer around everything).
 
+mod client;
 mod graphql;
 mod health;
 mod live;
@@ -65,9 +66,12 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(static_files::serve)
-        .with_state(state)
+        .with_state(state.clone())
         .layer(RequestBodyLimitLayer::new(config.body_limit))
-        .layer(axum::middleware::from_fn(security_headers::add))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security_headers::add,
+        ))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
 }
 

@@ -53,6 +53,7 @@ on_both_databases!(
     the_security_log_shows_the_users_own_events_and_no_secrets,
     clients_behind_a_trusted_proxy_get_their_own_login_limit,
     a_hash_made_with_weaker_settings_is_upgraded_at_login,
+    over_https_the_cookie_is_secure_and_hsts_is_sent,
 );
 
 async fn a_new_account_is_logged_in_by_token_and_by_cookie(backend: Backend) {
@@ -515,4 +516,59 @@ async fn a_hash_made_with_weaker_settings_is_upgraded_at_login(backend: Backend)
     );
     let again = login(&app, "trader@example.com", PASSWORD, &Caller::default()).await;
     assert!(again["data"]["login"]["token"].is_string());
+}
+
+async fn over_https_the_cookie_is_secure_and_hsts_is_sent(backend: Backend) {
+    let app = TestApp::with_env(backend, &[("COPYTRADE_TRUSTED_PROXIES", "10.0.0.0/8")]).await;
+    let proxied = |ip: [u8; 4]| Caller {
+        ip: Some(ip.into()),
+        forwarded_for: Some("198.51.100.4".to_owned()),
+        forwarded_proto: Some("https".to_owned()),
+        ..Caller::default()
+    };
+    let response = app
+        .gql_with(
+            REGISTER,
+            json!({ "e": "trader@example.com", "p": PASSWORD }),
+            &proxied([10, 0, 0, 2]),
+        )
+        .await;
+    let cookie = response.header("set-cookie").to_owned();
+    assert!(
+        cookie.starts_with("__Host-copytrade_session=") && cookie.ends_with("; Secure"),
+        "{cookie}"
+    );
+    assert!(
+        cookie.contains("Path=/") && !cookie.contains("Domain"),
+        "{cookie}"
+    );
+    assert_eq!(
+        response.header("strict-transport-security"),
+        "max-age=31536000; includeSubDomains"
+    );
+    let token = response.json()["data"]["register"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let by_cookie = Caller {
+        cookie: Some(format!("__Host-copytrade_session={token}")),
+        ..proxied([10, 0, 0, 2])
+    };
+    let answer = app.gql_with(ME, json!({}), &by_cookie).await.json();
+    assert_eq!(answer["data"]["me"]["email"], "trader@example.com");
+
+    // A client that is not a trusted proxy cannot claim HTTPS.
+    let spoofed = app
+        .gql_with(
+            LOGIN,
+            json!({ "e": "trader@example.com", "p": PASSWORD }),
+            &proxied([203, 0, 113, 9]),
+        )
+        .await;
+    assert!(spoofed.headers.get("strict-transport-security").is_none());
+    assert!(
+        spoofed
+            .header("set-cookie")
+            .starts_with("copytrade_session=")
+    );
 }

@@ -198,6 +198,8 @@ pub struct Caller {
     pub ip: Option<IpAddr>,
     /// An `X-Forwarded-For` header, as a reverse proxy (or a spoofer) sends it.
     pub forwarded_for: Option<String>,
+    /// An `X-Forwarded-Proto` header.
+    pub forwarded_proto: Option<String>,
 }
 
 impl Caller {
@@ -279,6 +281,9 @@ pub async fn gql_on(
     }
     if let Some(forwarded) = &caller.forwarded_for {
         request = request.header("x-forwarded-for", forwarded);
+    }
+    if let Some(proto) = &caller.forwarded_proto {
+        request = request.header("x-forwarded-proto", proto);
     }
     let mut request = request.body(Body::from(body)).unwrap();
     let peer = SocketAddr::new(caller.ip.unwrap_or(IpAddr::from([127, 0, 0, 1])), 40000);
