@@ -14,5 +14,6 @@ mod database;
 mod graphql_api;
 mod health;
 mod schema_contract;
+mod several_instances;
 mod subscriptions;
 mod web_app;
