@@ -64,6 +64,10 @@ export default defineConfig({
       COPYTRADE_LISTEN: listen,
       COPYTRADE_DATA_DIR: process.env.COPYTRADE_E2E_DATA_DIR,
       COPYTRADE_STATIC_DIR: path.join(repo, 'dist'),
+      // The browser's requests come from loopback; trusting it as a proxy lets each test give
+      // its own client IP (tests/support/fixtures.ts), so the per-IP log-in limit of one test
+      // never spills into the next.
+      COPYTRADE_TRUSTED_PROXIES: '127.0.0.1',
       RUST_LOG: 'info',
     },
   },

@@ -3,13 +3,17 @@
 //! Rules: each route is one page component in `pages/`; the server answers every unknown
 //! path with `index.html`, so any route here can be opened directly (deep links), and paths
 //! that match none render [`pages::NotFound`] without changing the address. Providers
-//! (router, live connection, server status) wrap the shell once, here.
+//! (router, live connection, server status, session) wrap the shell once, here.
+//!
+//! Pages that hold the user's data are private: [`RequireLogin`] sends visitors to log in and
+//! back. The dashboard stays public (it is the landing page and shows the server's status),
+//! and shows the user's own data only when logged in.
 
 use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::api::live::LiveClient;
-use crate::components::{ServerStatusProvider, Sidebar, StatusBar};
+use crate::components::{RequireLogin, ServerStatusProvider, SessionProvider, Sidebar, StatusBar};
 use crate::pages;
 
 /// Where the server accepts GraphQL subscriptions (graphql-transport-ws).
@@ -29,6 +33,8 @@ pub enum Route {
     Settings,
     #[at("/login")]
     Login,
+    #[at("/signup")]
+    Signup,
     #[not_found]
     #[at("/404")]
     NotFound,
@@ -37,11 +43,12 @@ pub enum Route {
 fn switch(route: Route) -> Html {
     match route {
         Route::Dashboard => html! { <pages::Dashboard /> },
-        Route::Accounts => html! { <pages::Accounts /> },
-        Route::CopyGroups => html! { <pages::CopyGroups /> },
-        Route::TradeLog => html! { <pages::TradeLog /> },
-        Route::Settings => html! { <pages::Settings /> },
+        Route::Accounts => html! { <RequireLogin><pages::Accounts /></RequireLogin> },
+        Route::CopyGroups => html! { <RequireLogin><pages::CopyGroups /></RequireLogin> },
+        Route::TradeLog => html! { <RequireLogin><pages::TradeLog /></RequireLogin> },
+        Route::Settings => html! { <RequireLogin><pages::Settings /></RequireLogin> },
         Route::Login => html! { <pages::Login /> },
+        Route::Signup => html! { <pages::Signup /> },
         Route::NotFound => html! { <pages::NotFound /> },
     }
 }
@@ -54,7 +61,9 @@ pub fn App() -> Html {
         <BrowserRouter>
             <ContextProvider<LiveClient> context={(*live).clone()}>
                 <ServerStatusProvider>
-                    <Shell />
+                    <SessionProvider>
+                        <Shell />
+                    </SessionProvider>
                 </ServerStatusProvider>
             </ContextProvider<LiveClient>>
         </BrowserRouter>

@@ -1,4 +1,4 @@
-//! How server values read on screen: versions, database names, times.
+//! How server values read on screen: versions, database names, times, devices.
 //!
 //! Pure functions, tested on the host (`cargo test -p frontend`). Times come from the
 //! server as RFC 3339 text and are shown in the server's own zone (UTC for CopyTrade), because
@@ -125,6 +125,11 @@ impl Clock {
         )
     }
 
+    /// `Sun 23 Nov 2025, 18:42:07 UTC`: a moment in a log.
+    pub fn moment_label(&self) -> String {
+        format!("{}, {}", self.date_label(), self.time_label())
+    }
+
     fn zone_label(&self) -> String {
         if self.offset_minutes == 0 {
             return "UTC".to_owned();
@@ -145,6 +150,90 @@ impl Clock {
         // A value below 7 always fits.
         u8::try_from(sum % 7).unwrap_or(0)
     }
+}
+
+/// Browsers by the product token that names them, most specific first: Edge and Opera also
+/// say `Chrome/`, and Chrome also says `Safari/`.
+const BROWSERS: [(&str, &str); 11] = [
+    ("Edg/", "Edge"),
+    ("EdgA/", "Edge"),
+    ("EdgiOS/", "Edge"),
+    ("OPR/", "Opera"),
+    ("SamsungBrowser/", "Samsung Internet"),
+    ("Firefox/", "Firefox"),
+    ("FxiOS/", "Firefox"),
+    ("CriOS/", "Chrome"),
+    ("HeadlessChrome/", "Headless Chrome"),
+    ("Chromium/", "Chromium"),
+    ("Chrome/", "Chrome"),
+];
+
+/// Operating systems by a word of the user agent, in the same spirit: Android says `Linux`,
+/// iOS says `Mac OS X`.
+const SYSTEMS: [(&str, &str); 8] = [
+    ("Windows", "Windows"),
+    ("Android", "Android"),
+    ("iPhone", "iOS"),
+    ("iPad", "iPadOS"),
+    ("CrOS", "ChromeOS"),
+    ("Mac OS X", "macOS"),
+    ("Macintosh", "macOS"),
+    ("Linux", "Linux"),
+];
+
+/// The longest label made from an unrecognised user agent.
+const MAX_DEVICE_LABEL: usize = 40;
+
+/// A user agent as people name it: `Firefox 133 on Windows`. An agent that is no known
+/// browser shows its first product token (`curl 8.5.0`), cut to a readable length.
+pub fn device_label(user_agent: Option<&str>) -> String {
+    let Some(agent) = user_agent.map(str::trim).filter(|agent| !agent.is_empty()) else {
+        return "Unknown device".to_owned();
+    };
+    let system = SYSTEMS
+        .iter()
+        .find(|(word, _)| agent.contains(word))
+        .map(|&(_, name)| name);
+    let browser = BROWSERS
+        .iter()
+        .find_map(|&(token, name)| {
+            major_version(agent, token).map(|major| format!("{name} {major}"))
+        })
+        .or_else(|| {
+            // Safari names its version in `Version/`; other WebKit browsers matched above.
+            agent
+                .contains("Safari/")
+                .then(|| major_version(agent, "Version/"))
+                .flatten()
+                .map(|major| format!("Safari {major}"))
+        });
+    match (browser, system) {
+        (Some(browser), Some(system)) => format!("{browser} on {system}"),
+        (Some(browser), None) => browser,
+        _ => {
+            let product = agent
+                .split_whitespace()
+                .next()
+                .unwrap_or(agent)
+                .replace('/', " ");
+            if product.chars().count() > MAX_DEVICE_LABEL {
+                let cut: String = product.chars().take(MAX_DEVICE_LABEL - 1).collect();
+                format!("{cut}…")
+            } else {
+                product
+            }
+        }
+    }
+}
+
+/// The digits right after `token` (`Firefox/133.0` → `133`), if any.
+fn major_version<'a>(agent: &'a str, token: &str) -> Option<&'a str> {
+    let start = agent.find(token)? + token.len();
+    let rest = &agent[start..];
+    let end = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    (end > 0).then(|| &rest[..end])
 }
 
 /// The decimal value of ASCII digits, or `None` if any byte is not one.
@@ -205,6 +294,59 @@ mod tests {
         assert_eq!(date("2000-01-01T00:00:00Z"), "Sat 1 Jan 2000");
         assert_eq!(date("1970-01-01T00:00:00Z"), "Thu 1 Jan 1970");
         assert_eq!(date("2100-03-01T00:00:00Z"), "Mon 1 Mar 2100");
+    }
+
+    #[test]
+    fn moments_read_with_date_and_time() {
+        let clock = Clock::parse("2025-11-23T18:42:07Z").expect("valid");
+        assert_eq!(clock.moment_label(), "Sun 23 Nov 2025, 18:42:07 UTC");
+    }
+
+    #[test]
+    fn browsers_and_systems_are_named() {
+        let cases = [
+            (
+                "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+                "Chrome 131 on Linux",
+            ),
+            (
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0",
+                "Firefox 133 on Windows",
+            ),
+            (
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.2903.86",
+                "Edge 131 on Windows",
+            ),
+            (
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+                "Safari 18 on iOS",
+            ),
+            (
+                "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.81 Mobile Safari/537.36",
+                "Chrome 131 on Android",
+            ),
+            (
+                "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15",
+                "Safari 18 on macOS",
+            ),
+            (
+                "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.6778.33 Safari/537.36",
+                "Headless Chrome 131 on Linux",
+            ),
+        ];
+        for (agent, label) in cases {
+            assert_eq!(device_label(Some(agent)), label, "{agent}");
+        }
+    }
+
+    #[test]
+    fn other_agents_show_their_product_cut_short() {
+        assert_eq!(device_label(Some("curl/8.5.0")), "curl 8.5.0");
+        assert_eq!(device_label(None), "Unknown device");
+        assert_eq!(device_label(Some("  ")), "Unknown device");
+        let long = device_label(Some(&"x".repeat(300)));
+        assert_eq!(long.chars().count(), MAX_DEVICE_LABEL);
+        assert!(long.ends_with('…'));
     }
 
     #[test]

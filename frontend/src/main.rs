@@ -7,6 +7,7 @@
 mod api;
 mod app;
 mod components;
+mod feedback;
 mod format;
 mod pages;
 

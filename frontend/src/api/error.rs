@@ -3,6 +3,9 @@
 //! Its `Display` text is written for the user of the app (it ends up in the UI), while the
 //! variant and [`GraphQlError::code`] are what code matches on: the server gives each error a
 //! stable `code` extension (`UNAUTHENTICATED`, `NOT_FOUND`, …) and may reword messages freely.
+//! Some codes carry more extensions, kept typed here: `field` (which argument an
+//! `INVALID_INPUT` is about) and `retryAfterSeconds` (when a `RATE_LIMITED` caller may try
+//! again). How forms word them is [`crate::feedback`]'s business.
 
 use std::fmt;
 
@@ -23,18 +26,59 @@ pub enum ApiError {
     NoData,
 }
 
+/// The stable error codes of the API (`extensions.code`) that the app acts on.
+pub mod code {
+    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    pub const BAD_CREDENTIALS: &str = "BAD_CREDENTIALS";
+    pub const TOTP_REQUIRED: &str = "TOTP_REQUIRED";
+    pub const TOTP_INVALID: &str = "TOTP_INVALID";
+    pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    pub const INVALID_INPUT: &str = "INVALID_INPUT";
+    pub const EMAIL_TAKEN: &str = "EMAIL_TAKEN";
+    pub const INTERNAL: &str = "INTERNAL";
+}
+
 /// One entry of a GraphQL response's `errors` list.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GraphQlError {
     pub message: String,
     /// The server's stable `extensions.code`, when it sent one.
     pub code: Option<String>,
+    /// `extensions.field`: the argument an `INVALID_INPUT` error is about (`email`, …).
+    pub field: Option<String>,
+    /// `extensions.retryAfterSeconds`: how long a `RATE_LIMITED` caller must wait.
+    pub retry_after_seconds: Option<u64>,
+}
+
+impl GraphQlError {
+    pub fn has_code(&self, code: &str) -> bool {
+        self.code.as_deref() == Some(code)
+    }
 }
 
 impl ApiError {
     /// Whether the server was not reached at all, as opposed to answering with an error.
     pub fn is_unreachable(&self) -> bool {
         matches!(self, Self::Network(_) | Self::Status(502..=504))
+    }
+
+    /// The first error the server reported, which is the one a form shows: each operation
+    /// of this app fails for one reason at a time.
+    pub fn server_error(&self) -> Option<&GraphQlError> {
+        match self {
+            Self::GraphQl(errors) => errors.first(),
+            _ => None,
+        }
+    }
+
+    /// Whether the server reported an error with this `code`.
+    pub fn has_code(&self, code: &str) -> bool {
+        matches!(self, Self::GraphQl(errors) if errors.iter().any(|error| error.has_code(code)))
+    }
+
+    /// The request needed a session and had none (never logged in, logged out, or revoked).
+    pub fn is_unauthenticated(&self) -> bool {
+        self.has_code(code::UNAUTHENTICATED)
     }
 
     /// Turns a parsed GraphQL response into its data or the errors it reported.
@@ -54,15 +98,25 @@ impl ApiError {
 
 impl From<graphql_client::Error> for GraphQlError {
     fn from(error: graphql_client::Error) -> Self {
-        let code = error
-            .extensions
-            .as_ref()
-            .and_then(|extensions| extensions.get("code"))
-            .and_then(|code| code.as_str())
-            .map(str::to_owned);
+        let extension = |name: &str| {
+            error
+                .extensions
+                .as_ref()
+                .and_then(|extensions| extensions.get(name))
+        };
+        let text = |name: &str| {
+            extension(name)
+                .and_then(|value| value.as_str())
+                .map(str::to_owned)
+        };
+        let code = text("code");
+        let field = text("field");
+        let retry_after_seconds = extension("retryAfterSeconds").and_then(|value| value.as_u64());
         Self {
             message: error.message,
             code,
+            field,
+            retry_after_seconds,
         }
     }
 }
@@ -111,8 +165,40 @@ mod tests {
         let expected = ApiError::GraphQl(vec![GraphQlError {
             message: "Not signed in".to_owned(),
             code: Some("UNAUTHENTICATED".to_owned()),
+            field: None,
+            retry_after_seconds: None,
         }]);
-        assert_eq!(checked, Err(expected));
+        assert_eq!(checked, Err(expected.clone()));
+        assert!(expected.is_unauthenticated());
+    }
+
+    #[test]
+    fn field_and_retry_extensions_are_kept() {
+        let Err(error) = ApiError::check(response(
+            r#"{"data":null,"errors":[
+                {"message":"newPassword must be at least 10 characters","extensions":{"code":"INVALID_INPUT","field":"newPassword"}},
+                {"message":"too many","extensions":{"code":"RATE_LIMITED","retryAfterSeconds":840}}
+            ]}"#,
+        )) else {
+            panic!("errors must fail the check");
+        };
+        let first = error.server_error().expect("two errors");
+        assert!(first.has_code(code::INVALID_INPUT));
+        assert_eq!(first.field.as_deref(), Some("newPassword"));
+        assert_eq!(first.retry_after_seconds, None);
+        assert!(error.has_code(code::RATE_LIMITED));
+        assert!(!error.is_unauthenticated());
+        let ApiError::GraphQl(errors) = &error else {
+            panic!("a GraphQL error");
+        };
+        assert_eq!(errors[1].retry_after_seconds, Some(840));
+    }
+
+    #[test]
+    fn transport_failures_carry_no_server_error() {
+        let error = ApiError::Network("offline".to_owned());
+        assert_eq!(error.server_error(), None);
+        assert!(!error.has_code(code::UNAUTHENTICATED));
     }
 
     #[test]

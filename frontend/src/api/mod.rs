@@ -8,6 +8,9 @@
 //!   or parse JSON themselves.
 //! - Everything goes to the page's own origin (`/graphql`, `/graphql/ws`): the server's
 //!   Content-Security-Policy allows `connect-src 'self'` only.
+//! - The session is the server's HttpOnly cookie, which the browser sends with every request
+//!   and the socket's upgrade. The app never sees or stores the token (operations do not even
+//!   ask for it); after a log-in or log-out the socket is reopened so it carries the new cookie.
 //! - Failures are values ([`ApiError`]) that the UI shows; nothing here panics on what the
 //!   network or the server sends.
 //! - Components use the hooks in [`hooks`]; the transport modules stay free of Yew state.
@@ -18,5 +21,5 @@ mod http;
 pub mod live;
 pub mod operations;
 
-pub use error::{ApiError, GraphQlError};
+pub use error::{ApiError, GraphQlError, code};
 pub use http::fetch;

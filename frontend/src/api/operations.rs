@@ -36,3 +36,113 @@ pub struct ServerInfo;
     response_derives = "Clone, Debug, PartialEq"
 )]
 pub struct ServerTime;
+
+/// `Query.me`: who is logged in.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/me.graphql",
+    variables_derives = "Clone, PartialEq",
+    response_derives = "Clone, Debug, PartialEq"
+)]
+pub struct Me;
+
+/// `Query.securityEvents`: the user's security log, newest first.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/security_events.graphql",
+    variables_derives = "Clone, PartialEq",
+    response_derives = "Clone, Debug, PartialEq"
+)]
+pub struct SecurityEvents;
+
+/// `Mutation.register`: a new account, logged in.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/register.graphql",
+    response_derives = "Clone, Debug, PartialEq"
+)]
+pub struct Register;
+
+/// `Mutation.login`: password, then the second factor when the account has one.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/login.graphql",
+    response_derives = "Clone, Debug, PartialEq"
+)]
+pub struct Login;
+
+/// `Mutation.logout`: clears this browser's session cookie.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/logout.graphql",
+    response_derives = "Clone, Debug, PartialEq"
+)]
+pub struct Logout;
+
+/// `Mutation.logoutEverywhere`: ends every session of the user.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/logout_everywhere.graphql",
+    response_derives = "Clone, Debug, PartialEq"
+)]
+pub struct LogoutEverywhere;
+
+/// `Mutation.changePassword`: a new password and a fresh session; other sessions end.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/change_password.graphql",
+    response_derives = "Clone, Debug, PartialEq"
+)]
+pub struct ChangePassword;
+
+/// `Mutation.deleteAccount`: the account and everything it owns.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/delete_account.graphql",
+    response_derives = "Clone, Debug, PartialEq"
+)]
+pub struct DeleteAccount;
+
+/// `Mutation.beginTotpSetup`: a pending authenticator secret and its QR code.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/begin_totp_setup.graphql",
+    response_derives = "Clone, Debug, PartialEq"
+)]
+pub struct BeginTotpSetup;
+
+/// `Mutation.confirmTotp`: turns two-factor login on; returns the backup codes.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/confirm_totp.graphql",
+    response_derives = "Clone, Debug, PartialEq"
+)]
+pub struct ConfirmTotp;
+
+/// `Mutation.disableTotp`: turns two-factor login off.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/disable_totp.graphql",
+    response_derives = "Clone, Debug, PartialEq"
+)]
+pub struct DisableTotp;
+
+/// `Mutation.regenerateBackupCodes`: new backup codes; the old ones stop working.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/regenerate_backup_codes.graphql",
+    response_derives = "Clone, Debug, PartialEq"
+)]
+pub struct RegenerateBackupCodes;

@@ -13,6 +13,8 @@ pub enum IconName {
     TradeLog,
     Settings,
     LogIn,
+    LogOut,
+    UserPlus,
     Menu,
     Close,
     Server,
@@ -23,6 +25,10 @@ pub enum IconName {
     Shield,
     Devices,
     Compass,
+    Activity,
+    Trash,
+    Copy,
+    Download,
 }
 
 #[derive(Properties, PartialEq)]
@@ -85,6 +91,14 @@ fn shapes(name: IconName) -> Html {
             <path d="M14 4h4.5A1.5 1.5 0 0 1 20 5.5v13a1.5 1.5 0 0 1-1.5 1.5H14" />
             <path d="M9.5 8 13.5 12l-4 4M13.5 12H4" />
         </>},
+        IconName::LogOut => html! {<>
+            <path d="M10 4H5.5A1.5 1.5 0 0 0 4 5.5v13A1.5 1.5 0 0 0 5.5 20H10" />
+            <path d="M15 8l4 4-4 4M19 12H9.5" />
+        </>},
+        IconName::UserPlus => html! {<>
+            <circle cx="10" cy="8" r="3.6" />
+            <path d="M3.5 20c.8-3.4 3.4-5.3 6.5-5.3 1.3 0 2.5.3 3.5.9M18 14v6M15 17h6" />
+        </>},
         IconName::Menu => html! { <path d="M4 7h16M4 12h16M4 17h16" /> },
         IconName::Close => html! { <path d="M6 6l12 12M18 6 6 18" /> },
         IconName::Server => html! {<>
@@ -115,6 +129,16 @@ fn shapes(name: IconName) -> Html {
             <circle cx="12" cy="12" r="8.5" />
             <path d="m15.2 8.8-1.9 4.5-4.5 1.9 1.9-4.5z" />
         </>},
+        IconName::Activity => html! { <path d="M3.5 12h4l2.5-6 4 12 2.5-6h4" /> },
+        IconName::Trash => html! {<>
+            <path d="M4.5 7h15M9.5 7V4.8h5V7" />
+            <path d="M6.5 7l.9 12.2a1.5 1.5 0 0 0 1.5 1.3h6.2a1.5 1.5 0 0 0 1.5-1.3L17.5 7" />
+        </>},
+        IconName::Copy => html! {<>
+            <rect x="8.5" y="8.5" width="11.5" height="11.5" rx="1.8" />
+            <path d="M15.5 8.5V5.5A1.5 1.5 0 0 0 14 4H5.5A1.5 1.5 0 0 0 4 5.5V14a1.5 1.5 0 0 0 1.5 1.5h3" />
+        </>},
+        IconName::Download => html! { <path d="M12 4v11M7.5 10.5 12 15l4.5-4.5M5 19.5h14" /> },
     }
 }
 

@@ -4,20 +4,28 @@
 //! styles), class names follow `block__element--modifier` and live in `frontend/styles.css`;
 //! every value a browser test reads carries a `data-testid`.
 
+mod auth_card;
 mod empty_state;
+mod form;
 mod icons;
 mod live_badge;
 mod nav;
 mod page_header;
+mod require_login;
 mod server_card;
 mod server_status;
+mod session;
 mod status_bar;
 
+pub use auth_card::{AuthCard, AuthCardLoading};
 pub use empty_state::EmptyState;
+pub use form::{FieldState, FormAlert, SubmitButton, TextField, use_field, use_submission};
 pub use icons::{Icon, IconName, Logo};
 pub use live_badge::LiveBadge;
 pub use nav::Sidebar;
 pub use page_header::{PageHeader, use_document_title};
+pub use require_login::{RequireLogin, ReturnTo, use_leave_when_logged_in, use_return_to};
 pub use server_card::ServerCard;
 pub use server_status::{ServerStatusProvider, use_server_status};
+pub use session::{Farewell, Session, SessionProvider, SessionState, User, use_session};
 pub use status_bar::StatusBar;

@@ -2,12 +2,16 @@
 //!
 //! On a laptop it is a fixed column; below 900 px wide (styles.css) it becomes a top bar
 //! whose menu button opens the same links as a panel. The panel closes whenever the page
-//! changes, so a tap on a link both navigates and gets the menu out of the way.
+//! changes, so a tap on a link both navigates and gets the menu out of the way. Its foot is
+//! the session: who is logged in and a Log out button, or the ways to log in and sign up.
 
+use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use super::{Icon, IconName, Logo};
+use super::{Farewell, Icon, IconName, Logo, SessionState, use_session};
+use crate::api::fetch;
+use crate::api::operations::{Logout, logout};
 use crate::app::Route;
 
 /// The main sections, in menu order.
@@ -63,13 +67,88 @@ pub fn Sidebar() -> Html {
             </div>
             <nav id="main-nav" class="sidebar__nav" aria-label="Main" data-testid="nav">
                 <ul class="nav-list">{ for links }</ul>
-                <ul class="nav-list nav-list--bottom">
-                    <li>
-                        <NavLink to={Route::Login} label="Log in" icon={IconName::LogIn} on_select={close} />
-                    </li>
-                </ul>
+                <SessionLinks on_select={close} />
             </nav>
         </header>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct SessionLinksProps {
+    on_select: Callback<()>,
+}
+
+/// The sidebar's foot: the user and Log out, or Log in and Sign up.
+#[component]
+fn SessionLinks(props: &SessionLinksProps) -> Html {
+    let session = use_session();
+    let navigator = use_navigator();
+    let busy = use_state_eq(|| false);
+    let failure = use_state_eq(|| None::<String>);
+
+    let log_out = {
+        let (busy, failure, ended) = (busy.clone(), failure.clone(), session.ended.clone());
+        let on_select = props.on_select.clone();
+        Callback::from(move |_: MouseEvent| {
+            if *busy {
+                return;
+            }
+            busy.set(true);
+            let (busy, failure, ended) = (busy.clone(), failure.clone(), ended.clone());
+            let (navigator, on_select) = (navigator.clone(), on_select.clone());
+            spawn_local(async move {
+                let result = fetch::<Logout>(logout::Variables).await;
+                busy.set(false);
+                match result {
+                    Ok(_) => {
+                        failure.set(None);
+                        ended.emit(Farewell::LoggedOut);
+                        if let Some(navigator) = navigator {
+                            navigator.push(&Route::Login);
+                        }
+                        on_select.emit(());
+                    }
+                    // The cookie is still there: say so rather than pretend.
+                    Err(error) => failure.set(Some(format!("Not logged out: {error}"))),
+                }
+            });
+        })
+    };
+
+    let items = match &session.state {
+        SessionState::Checking => Html::default(),
+        SessionState::LoggedIn(user) => html! {<>
+            <li class="nav-user" data-testid="nav-user" title={user.email.clone()}>
+                <Icon name={IconName::User} />
+                <span class="nav-user__email">{ user.email.clone() }</span>
+            </li>
+            <li>
+                <button
+                    class="nav-link nav-link--button"
+                    type="button"
+                    onclick={log_out}
+                    disabled={*busy}
+                    aria-busy={busy.then_some("true")}
+                >
+                    <Icon name={IconName::LogOut} />
+                    <span>{ if *busy { "Logging out…" } else { "Log out" } }</span>
+                </button>
+            </li>
+            if let Some(failure) = &*failure {
+                <li class="nav-error" role="alert">{ failure.clone() }</li>
+            }
+        </>},
+        SessionState::LoggedOut(_) | SessionState::Unknown(_) => html! {<>
+            <li>
+                <NavLink to={Route::Login} label="Log in" icon={IconName::LogIn} on_select={props.on_select.clone()} />
+            </li>
+            <li>
+                <NavLink to={Route::Signup} label="Sign up" icon={IconName::UserPlus} on_select={props.on_select.clone()} />
+            </li>
+        </>},
+    };
+    html! {
+        <ul class="nav-list nav-list--bottom" aria-label="Your account">{ items }</ul>
     }
 }
 

@@ -1,4 +1,5 @@
-//! `/accounts`: the broker accounts that lead and follow. Linking opens with sign-in.
+//! `/accounts`: the broker accounts that lead and follow. Private; linking arrives with the
+//! broker connections.
 
 use yew::prelude::*;
 use yew_router::prelude::*;
@@ -37,7 +38,7 @@ pub fn Accounts() -> Html {
             title="Accounts"
             subtitle="Link your Tradovate, TopstepX, Apex, Binance, Bybit or OKX accounts. One account leads; the others follow it."
         >
-            <button class="button button--primary" type="button" disabled=true title="Available after sign-in">
+            <button class="button button--primary" type="button" disabled=true title="Broker linking arrives in an upcoming release">
                 <Icon name={IconName::Plus} />
                 { "Link account" }
             </button>
@@ -47,10 +48,10 @@ pub fn Accounts() -> Html {
                 icon={IconName::Accounts}
                 title="No accounts linked yet"
                 action={html! {
-                    <Link<Route> to={Route::Login} classes="button button--secondary">{ "Log in to get started" }</Link<Route>>
+                    <Link<Route> to={Route::Settings} classes="button button--secondary">{ "Secure your account first" }</Link<Route>>
                 }}
             >
-                { "Linking opens together with sign-in. API keys are encrypted before they are stored and are only ever shown again as a masked preview." }
+                { "Broker linking arrives in an upcoming release. API keys are encrypted before they are stored and are only ever shown again as a masked preview." }
             </EmptyState>
         </section>
         <section class="card" aria-labelledby="brokers-title">

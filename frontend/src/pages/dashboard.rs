@@ -1,13 +1,63 @@
 //! `/`: the overview. Today: the server's status and the way to a first copied trade.
+//!
+//! Public, since it is where the app opens: visitors see the server and how to start; the
+//! user's own overview appears only when logged in.
 
 use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::app::Route;
-use crate::components::{EmptyState, Icon, IconName, PageHeader, ServerCard};
+use crate::components::{
+    EmptyState, Icon, IconName, PageHeader, ServerCard, SessionState, use_session,
+};
 
 #[component]
 pub fn Dashboard() -> Html {
+    let session = use_session();
+    let first_step = match session.user() {
+        Some(user) if user.totp_enabled => html! {
+            <Step number=1 title="Your account is protected" to={Route::Settings} action="Settings">
+                { "Two-factor login is on. Review your recent security events from time to time." }
+            </Step>
+        },
+        Some(_) => html! {
+            <Step number=1 title="Protect your account" to={Route::Settings} action="Settings">
+                { "Turn on two-factor login before you link broker accounts: a password alone should not move money." }
+            </Step>
+        },
+        None => html! {
+            <Step number=1 title="Create your account" to={Route::Signup} action="Sign up">
+                { "Your broker keys and copy groups belong to your account. Already have one? Log in." }
+            </Step>
+        },
+    };
+    let overview = match &session.state {
+        SessionState::LoggedIn(_) => html! {
+            <EmptyState icon={IconName::Dashboard} title="Your trading overview will live here">
+                { "Once accounts are linked, this page sums up today's copied orders, each group's followers and any follower that fell out of step with its leader." }
+            </EmptyState>
+        },
+        SessionState::Checking => html! {
+            <div class="skeleton" aria-busy="true" aria-label="Checking your session">
+                <span class="skeleton__line"></span>
+                <span class="skeleton__line skeleton__line--short"></span>
+            </div>
+        },
+        SessionState::LoggedOut(_) | SessionState::Unknown(_) => html! {
+            <EmptyState
+                icon={IconName::Dashboard}
+                title="Log in to see your trading overview"
+                action={html! {
+                    <div class="empty-state__actions">
+                        <Link<Route> to={Route::Login} classes="button button--primary">{ "Log in" }</Link<Route>>
+                        <Link<Route> to={Route::Signup} classes="button button--secondary">{ "Create an account" }</Link<Route>>
+                    </div>
+                }}
+            >
+                { "Your copied orders, copy groups and followers show up here once you are logged in." }
+            </EmptyState>
+        },
+    };
     html! {<>
         <PageHeader
             title="Dashboard"
@@ -21,9 +71,7 @@ pub fn Dashboard() -> Html {
                     <h2 class="card__title" id="start-title">{ "Getting started" }</h2>
                 </header>
                 <ol class="steps">
-                    <Step number=1 title="Create your account" to={Route::Login} action="Log in">
-                        { "Sign-in arrives with user accounts; your broker keys and copy groups will belong to it." }
-                    </Step>
+                    { first_step }
                     <Step number=2 title="Link your broker accounts" to={Route::Accounts} action="Accounts">
                         { "Connect a leader and its followers on Tradovate, TopstepX, Apex, Binance, Bybit or OKX." }
                     </Step>
@@ -36,11 +84,7 @@ pub fn Dashboard() -> Html {
                 </ol>
             </section>
         </div>
-        <section class="card">
-            <EmptyState icon={IconName::Dashboard} title="Your trading overview will live here">
-                { "Once accounts are linked, this page sums up today's copied orders, each group's followers and any follower that fell out of step with its leader." }
-            </EmptyState>
-        </section>
+        <section class="card" data-testid="overview">{ overview }</section>
     </>}
 }
 

@@ -12,6 +12,7 @@ mod dashboard;
 mod login;
 mod not_found;
 mod settings;
+mod signup;
 mod trade_log;
 
 pub use accounts::Accounts;
@@ -20,4 +21,5 @@ pub use dashboard::Dashboard;
 pub use login::Login;
 pub use not_found::NotFound;
 pub use settings::Settings;
+pub use signup::Signup;
 pub use trade_log::TradeLog;

@@ -5,14 +5,16 @@
 //! ends the session the same way: the socket is dropped (which closes it) and [`run`] waits
 //! out the backoff before the next one. A probe every 15 s of silence (`ping`, answered by
 //! `pong`) finds sockets that died without a close frame, which browsers otherwise notice
-//! only minutes later.
+//! only minutes later. A restart request ([`LiveClient::reconnect`]) ends the session in any
+//! phase, and the next one starts at once: a socket opened before the request may carry the
+//! old session cookie, so even one still waiting for its acknowledgement is replaced.
 //!
 //! [`LiveClient`]: super::LiveClient
 
 use std::cell::RefCell;
 use std::rc::Weak;
 
-use futures::channel::mpsc;
+use futures::channel::mpsc::{self, TryRecvError, UnboundedReceiver};
 use futures::stream::{SplitSink, SplitStream};
 use futures::{FutureExt, SinkExt, StreamExt};
 use gloo_net::websocket::Message;
@@ -39,18 +41,32 @@ enum SessionEnd {
     Failed,
     /// It was live, then dropped: the server is probably back soon, so retry quickly.
     Dropped,
+    /// The app asked for a new socket: open it now.
+    Restart,
 }
 
 /// Connects, and reconnects whenever the connection ends, until the client is dropped.
-pub(super) async fn run(shared: Weak<RefCell<Shared>>, path: &'static str) {
+pub(super) async fn run(
+    shared: Weak<RefCell<Shared>>,
+    path: &'static str,
+    mut restarts: UnboundedReceiver<()>,
+) {
     let mut backoff = Backoff::new(MIN_RETRY_MS, MAX_RETRY_MS);
     loop {
+        // Requests made before this socket opens are served by opening it.
+        if !drain(&mut restarts) {
+            return;
+        }
         let end = match same_origin_ws_url(path) {
-            Some(url) => session(&shared, &url).await,
+            Some(url) => session(&shared, &url, &mut restarts).await,
             None => SessionEnd::Failed,
         };
         match end {
             SessionEnd::ClientGone => return,
+            SessionEnd::Restart => {
+                backoff.reset();
+                continue;
+            }
             SessionEnd::Dropped => backoff.reset(),
             SessionEnd::Failed => {}
         }
@@ -59,7 +75,13 @@ pub(super) async fn run(shared: Weak<RefCell<Shared>>, path: &'static str) {
         };
         Shared::set_status(&state, LinkStatus::Reconnecting);
         drop(state);
-        TimeoutFuture::new(backoff.next_delay_ms(js_sys::Math::random())).await;
+        let mut delay = TimeoutFuture::new(backoff.next_delay_ms(js_sys::Math::random())).fuse();
+        futures::select! {
+            () = delay => {}
+            restart = restarts.next() => if restart.is_none() {
+                return;
+            },
+        }
     }
 }
 
@@ -76,17 +98,25 @@ fn same_origin_ws_url(path: &str) -> Option<String> {
 }
 
 /// One socket, from opening to its end.
-async fn session(shared: &Weak<RefCell<Shared>>, url: &str) -> SessionEnd {
+async fn session(
+    shared: &Weak<RefCell<Shared>>,
+    url: &str,
+    restarts: &mut UnboundedReceiver<()>,
+) -> SessionEnd {
     let Ok(socket) = WebSocket::open_with_protocol(url, SUBPROTOCOL) else {
         return SessionEnd::Failed;
     };
     let (mut sink, mut source) = socket.split();
     // Sending waits for the socket to open; a socket that fails to open shows up as an error
     // on `source` right after.
-    if !send(&mut sink, &ClientMessage::ConnectionInit { payload: None }).await
-        || !await_ack(&mut sink, &mut source).await
-    {
+    if !send(&mut sink, &ClientMessage::ConnectionInit { payload: None }).await {
         return SessionEnd::Failed;
+    }
+    match await_ack(&mut sink, &mut source, restarts).await {
+        Handshake::Acknowledged => {}
+        Handshake::Failed => return SessionEnd::Failed,
+        Handshake::Restart => return SessionEnd::Restart,
+        Handshake::ClientGone => return SessionEnd::ClientGone,
     }
 
     let (outbox, mut queue) = mpsc::unbounded::<String>();
@@ -117,6 +147,13 @@ async fn session(shared: &Weak<RefCell<Shared>>, url: &str) -> SessionEnd {
                 // The outbox lives in the shared state: the client is gone.
                 None => return SessionEnd::ClientGone,
             },
+            restart = restarts.next() => {
+                let end = if restart.is_some() { SessionEnd::Restart } else { SessionEnd::ClientGone };
+                if let Some(state) = shared.upgrade() {
+                    Shared::go_offline(&state);
+                }
+                return end;
+            },
             _ = probe.next() => {
                 if heard {
                     heard = false;
@@ -142,23 +179,39 @@ async fn session(shared: &Weak<RefCell<Shared>>, url: &str) -> SessionEnd {
     }
 }
 
+/// How the wait for `connection_ack` ended.
+enum Handshake {
+    Acknowledged,
+    Failed,
+    /// A restart was asked for meanwhile.
+    Restart,
+    ClientGone,
+}
+
 /// Waits for `connection_ack`, answering pings meanwhile. Anything else fails the session.
-async fn await_ack(sink: &mut Sink, source: &mut Source) -> bool {
+async fn await_ack(
+    sink: &mut Sink,
+    source: &mut Source,
+    restarts: &mut UnboundedReceiver<()>,
+) -> Handshake {
     let mut deadline = TimeoutFuture::new(ACK_TIMEOUT_MS).fuse();
     loop {
         futures::select! {
-            () = deadline => return false,
+            () = deadline => return Handshake::Failed,
+            restart = restarts.next() => {
+                return if restart.is_some() { Handshake::Restart } else { Handshake::ClientGone };
+            }
             frame = source.next().fuse() => {
-                let Some(Ok(Message::Text(text))) = frame else { return false };
+                let Some(Ok(Message::Text(text))) = frame else { return Handshake::Failed };
                 match ServerMessage::parse(&text) {
-                    Some(ServerMessage::ConnectionAck) => return true,
+                    Some(ServerMessage::ConnectionAck) => return Handshake::Acknowledged,
                     Some(ServerMessage::Ping) => {
                         if !send(sink, &ClientMessage::Pong).await {
-                            return false;
+                            return Handshake::Failed;
                         }
                     }
                     Some(ServerMessage::Pong) => {}
-                    _ => return false,
+                    _ => return Handshake::Failed,
                 }
             }
         }
@@ -178,6 +231,17 @@ async fn handle(shared: &Weak<RefCell<Shared>>, sink: &mut Sink, message: Server
         Shared::deliver(&state, &id, delivery);
     }
     true
+}
+
+/// Takes the restart requests already made; `false` once the client is gone.
+fn drain(restarts: &mut UnboundedReceiver<()>) -> bool {
+    loop {
+        match restarts.try_recv() {
+            Ok(()) => {}
+            Err(TryRecvError::Closed) => return false,
+            Err(TryRecvError::Empty) => return true,
+        }
+    }
 }
 
 async fn send(sink: &mut Sink, message: &ClientMessage<'_>) -> bool {

@@ -12,6 +12,9 @@
 //!   it in an effect and drop it in the effect's cleanup.
 //! - Callbacks never run while the client's state is borrowed: a callback may re-render a
 //!   component that subscribes or unsubscribes, which needs that state again.
+//! - The server reads who is asking once per socket (the session cookie sent with the upgrade),
+//!   so when the session changes (log-in, log-out) the app calls [`LiveClient::reconnect`]:
+//!   the socket is replaced at once and every operation re-subscribed under the new identity.
 
 mod backoff;
 mod connection;
@@ -21,7 +24,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::{Rc, Weak};
 
-use futures::channel::mpsc::UnboundedSender;
+use futures::channel::mpsc::{self, UnboundedSender};
 use graphql_client::{GraphQLQuery, Response};
 use serde_json::Value;
 
@@ -79,6 +82,8 @@ struct Shared {
     watchers: BTreeMap<u64, Rc<dyn Fn(LinkStatus)>>,
     /// Frames for the socket; present only while a connection is acknowledged.
     outbox: Option<UnboundedSender<String>>,
+    /// Asks the connection task to replace its socket now (see [`LiveClient::reconnect`]).
+    restart: UnboundedSender<()>,
 }
 
 struct Operation {
@@ -97,17 +102,26 @@ enum Delivery {
 impl LiveClient {
     /// Starts connecting to `path` on the page's own host (`ws:` or `wss:` like the page).
     pub fn start(path: &'static str) -> Self {
+        let (restart, restarts) = mpsc::unbounded();
         let shared = Rc::new(RefCell::new(Shared {
             next_key: 1,
             operations: BTreeMap::new(),
             status: LinkStatus::Connecting,
             watchers: BTreeMap::new(),
             outbox: None,
+            restart,
         }));
         // The task holds only a weak reference: when the last client clone is dropped, the
         // socket closes and the task ends.
-        wasm_bindgen_futures::spawn_local(connection::run(Rc::downgrade(&shared), path));
+        wasm_bindgen_futures::spawn_local(connection::run(Rc::downgrade(&shared), path, restarts));
         Self { shared }
+    }
+
+    /// Replaces the socket now, without waiting out a backoff: the session cookie changed,
+    /// and the server only reads it when a socket opens. Subscriptions carry over.
+    pub fn reconnect(&self) {
+        // The task lives as long as the shared state that holds this sender.
+        let _ = self.shared.borrow().restart.unbounded_send(());
     }
 
     pub fn status(&self) -> LinkStatus {

@@ -15,7 +15,8 @@ pub const SUBPROTOCOL: &str = "graphql-transport-ws";
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientMessage<'a> {
-    /// First message on a new socket; its payload will carry credentials once sign-in exists.
+    /// First message on a new socket. No payload: the session cookie sent with the upgrade
+    /// tells the server who is asking (the app never holds the token itself).
     ConnectionInit {
         #[serde(skip_serializing_if = "Option::is_none")]
         payload: Option<&'a Value>,

@@ -1,0 +1,383 @@
+//! How the server's errors read in forms: under the input they are about, or above the form.
+//!
+//! Rules: forms act on the stable codes ([`crate::api::code`]), never on message text. The
+//! server's own words are used only for `INVALID_INPUT`, whose text states the rule that failed
+//! ("must be at least 10 characters") and goes under the input its `field` extension names;
+//! everything else is worded here, for people. Pure functions, tested on the host.
+
+use crate::api::{ApiError, code};
+
+/// What a form holds, so an error can find its input.
+#[derive(Clone, Copy, Debug)]
+pub struct Form {
+    /// The inputs, as (API argument they fill, label in sentence case): `("newPassword", "New
+    /// password")`. A server error naming another argument is shown above the form.
+    pub fields: &'static [(&'static str, &'static str)],
+    /// The input a wrong password (`BAD_CREDENTIALS`) is about. `None` on the log-in form,
+    /// where it may be the email as well, so the message goes above the form.
+    pub password_field: Option<&'static str>,
+    /// The input of the second factor: `TOTP_REQUIRED` and `TOTP_INVALID` go there.
+    pub code_field: Option<&'static str>,
+    /// Whether that input also takes a backup code (all but the first confirmation, when
+    /// there are no backup codes yet), so the messages can suggest one.
+    pub backup_codes: bool,
+}
+
+impl Form {
+    /// A button without inputs: every message goes above it.
+    pub const BUTTON: Self = Self {
+        fields: &[],
+        password_field: None,
+        code_field: None,
+        backup_codes: false,
+    };
+}
+
+/// A form's messages after a failed submission.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Feedback {
+    /// Shown above the form as an alert.
+    pub general: Option<String>,
+    /// Shown under one input: (the input's API argument, the message).
+    pub field: Option<(&'static str, String)>,
+}
+
+impl Feedback {
+    /// A message above the form.
+    pub fn general(message: impl Into<String>) -> Self {
+        Self {
+            general: Some(message.into()),
+            field: None,
+        }
+    }
+
+    /// A message under the input `field`.
+    pub fn at(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            general: None,
+            field: Some((field, message.into())),
+        }
+    }
+
+    /// The message for the input `name`, if there is one.
+    pub fn for_field(&self, name: &str) -> Option<String> {
+        self.field
+            .as_ref()
+            .filter(|(field, _)| *field == name)
+            .map(|(_, message)| message.clone())
+    }
+
+    /// Words `error` for `form`.
+    pub fn from_error(error: &ApiError, form: &Form) -> Self {
+        let Some(server) = error.server_error() else {
+            // Not reached, or not understood: the error's own text is written for people.
+            return Self::general(error.to_string());
+        };
+        let at_or_general = |field: Option<&'static str>, message: &str| match field {
+            Some(field) => Self::at(field, message),
+            None => Self::general(message),
+        };
+        match server.code.as_deref() {
+            Some(code::BAD_CREDENTIALS) => match form.password_field {
+                Some(field) => Self::at(field, "That is not your current password."),
+                None => Self::general("Wrong email or password."),
+            },
+            Some(code::TOTP_REQUIRED) if form.backup_codes => at_or_general(
+                form.code_field,
+                "Enter the 6-digit code from your authenticator app, or a backup code.",
+            ),
+            Some(code::TOTP_REQUIRED) => at_or_general(
+                form.code_field,
+                "Enter the 6-digit code from your authenticator app.",
+            ),
+            Some(code::TOTP_INVALID) if form.backup_codes => at_or_general(
+                form.code_field,
+                "That code is wrong or was already used. Wait for the next code, or use a backup code.",
+            ),
+            Some(code::TOTP_INVALID) => at_or_general(
+                form.code_field,
+                "That code is wrong or was already used. Enter the code your app shows now.",
+            ),
+            Some(code::RATE_LIMITED) => Self::general(match server.retry_after_seconds {
+                Some(seconds) => {
+                    format!("Too many attempts. Try again in {}.", wait_label(seconds))
+                }
+                None => "Too many attempts. Try again later.".to_owned(),
+            }),
+            Some(code::INVALID_INPUT) => {
+                invalid_input(server.field.as_deref(), &server.message, form)
+            }
+            Some(code::EMAIL_TAKEN) => at_or_general(
+                field_named(form, "email"),
+                "An account with this email already exists.",
+            ),
+            Some(code::UNAUTHENTICATED) => Self::general("Your session has ended. Log in again."),
+            Some(code::INTERNAL) => {
+                Self::general("Something went wrong on the server. Try again in a moment.")
+            }
+            _ => Self::general(sentence(&server.message)),
+        }
+    }
+}
+
+/// `INVALID_INPUT`: the server says `<argument> <rule>`; the rule goes under the input, led by
+/// the input's label ("New password must be at least 10 characters.").
+fn invalid_input(field: Option<&str>, message: &str, form: &Form) -> Feedback {
+    let rule = |name: &str| {
+        message
+            .strip_prefix(name)
+            .map(str::trim_start)
+            .filter(|rest| !rest.is_empty())
+            .unwrap_or(message)
+    };
+    match field {
+        Some(name) => match form.fields.iter().find(|(argument, _)| *argument == name) {
+            Some(&(argument, label)) => {
+                Feedback::at(argument, sentence(&format!("{label} {}", rule(name))))
+            }
+            // `totp` is the account's two-factor state, not an input ("is already on").
+            None if name == "totp" => {
+                Feedback::general(sentence(&format!("Two-factor login {}", rule(name))))
+            }
+            None => Feedback::general(sentence(message)),
+        },
+        None => Feedback::general(sentence(message)),
+    }
+}
+
+fn field_named(form: &Form, name: &str) -> Option<&'static str> {
+    form.fields
+        .iter()
+        .find(|(argument, _)| *argument == name)
+        .map(|&(argument, _)| argument)
+}
+
+/// A capital first letter and a full stop.
+fn sentence(text: &str) -> String {
+    let text = text.trim();
+    let mut chars = text.chars();
+    let Some(first) = chars.next() else {
+        return String::new();
+    };
+    let mut sentence: String = first.to_uppercase().chain(chars).collect();
+    if !sentence.ends_with(['.', '!', '?']) {
+        sentence.push('.');
+    }
+    sentence
+}
+
+/// `840` reads `14 minutes`: whole minutes rounded up (waiting a little longer is safe),
+/// seconds under a minute.
+pub fn wait_label(seconds: u64) -> String {
+    let plural = |count: u64, unit: &str| {
+        if count == 1 {
+            format!("1 {unit}")
+        } else {
+            format!("{count} {unit}s")
+        }
+    };
+    if seconds < 60 {
+        plural(seconds.max(1), "second")
+    } else {
+        plural(seconds.div_ceil(60), "minute")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::GraphQlError;
+
+    const LOGIN: Form = Form {
+        fields: &[
+            ("email", "Email"),
+            ("password", "Password"),
+            ("totpCode", "Code"),
+        ],
+        password_field: None,
+        code_field: Some("totpCode"),
+        backup_codes: true,
+    };
+    const CHANGE_PASSWORD: Form = Form {
+        fields: &[
+            ("currentPassword", "Current password"),
+            ("newPassword", "New password"),
+            ("totpCode", "Code"),
+        ],
+        password_field: Some("currentPassword"),
+        code_field: Some("totpCode"),
+        backup_codes: true,
+    };
+
+    fn server(code: &str, message: &str, field: Option<&str>, retry: Option<u64>) -> ApiError {
+        ApiError::GraphQl(vec![GraphQlError {
+            message: message.to_owned(),
+            code: Some(code.to_owned()),
+            field: field.map(str::to_owned),
+            retry_after_seconds: retry,
+        }])
+    }
+
+    #[test]
+    fn a_wrong_password_is_general_on_log_in_and_at_the_field_elsewhere() {
+        let error = server(code::BAD_CREDENTIALS, "wrong email or password", None, None);
+        assert_eq!(
+            Feedback::from_error(&error, &LOGIN),
+            Feedback::general("Wrong email or password.")
+        );
+        let feedback = Feedback::from_error(&error, &CHANGE_PASSWORD);
+        assert_eq!(
+            feedback.for_field("currentPassword").as_deref(),
+            Some("That is not your current password.")
+        );
+        assert_eq!(feedback.for_field("newPassword"), None);
+        assert_eq!(feedback.general, None);
+    }
+
+    #[test]
+    fn invalid_input_goes_under_its_field_led_by_the_label() {
+        let error = server(
+            code::INVALID_INPUT,
+            "newPassword must be at least 10 characters",
+            Some("newPassword"),
+            None,
+        );
+        assert_eq!(
+            Feedback::from_error(&error, &CHANGE_PASSWORD),
+            Feedback::at(
+                "newPassword",
+                "New password must be at least 10 characters."
+            )
+        );
+        let common = server(
+            code::INVALID_INPUT,
+            "password is too common: choose one that is not on lists of popular passwords",
+            Some("password"),
+            None,
+        );
+        assert_eq!(
+            Feedback::from_error(&common, &LOGIN)
+                .for_field("password")
+                .as_deref(),
+            Some("Password is too common: choose one that is not on lists of popular passwords.")
+        );
+    }
+
+    #[test]
+    fn invalid_input_about_no_input_of_the_form_is_general() {
+        let totp = server(
+            code::INVALID_INPUT,
+            "totp is already on: turn it off first to set up a new authenticator",
+            Some("totp"),
+            None,
+        );
+        assert_eq!(
+            Feedback::from_error(&totp, &LOGIN),
+            Feedback::general(
+                "Two-factor login is already on: turn it off first to set up a new authenticator."
+            )
+        );
+        let other = server(
+            code::INVALID_INPUT,
+            "first must be positive",
+            Some("first"),
+            None,
+        );
+        assert_eq!(
+            Feedback::from_error(&other, &LOGIN),
+            Feedback::general("First must be positive.")
+        );
+    }
+
+    #[test]
+    fn second_factor_errors_go_to_the_code_input() {
+        let invalid = server(code::TOTP_INVALID, "that code is wrong", None, None);
+        let feedback = Feedback::from_error(&invalid, &LOGIN);
+        assert!(
+            feedback
+                .for_field("totpCode")
+                .is_some_and(|m| m.contains("already used"))
+        );
+        let first_code = Form {
+            fields: &[("code", "Code")],
+            password_field: None,
+            code_field: Some("code"),
+            backup_codes: false,
+        };
+        let feedback = Feedback::from_error(&invalid, &first_code);
+        assert!(
+            feedback
+                .for_field("code")
+                .is_some_and(|m| !m.contains("backup"))
+        );
+        let no_code_input = Form {
+            fields: &[],
+            password_field: None,
+            code_field: None,
+            backup_codes: false,
+        };
+        let required = server(code::TOTP_REQUIRED, "enter the code", None, None);
+        assert!(
+            Feedback::from_error(&required, &no_code_input)
+                .general
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn rate_limits_say_when_to_try_again() {
+        let limited = server(code::RATE_LIMITED, "too many", None, Some(840));
+        assert_eq!(
+            Feedback::from_error(&limited, &LOGIN),
+            Feedback::general("Too many attempts. Try again in 14 minutes.")
+        );
+        let unknown = server(code::RATE_LIMITED, "too many", None, None);
+        assert_eq!(
+            Feedback::from_error(&unknown, &LOGIN).general.as_deref(),
+            Some("Too many attempts. Try again later.")
+        );
+    }
+
+    #[test]
+    fn waits_round_up_to_whole_minutes() {
+        assert_eq!(wait_label(0), "1 second");
+        assert_eq!(wait_label(1), "1 second");
+        assert_eq!(wait_label(45), "45 seconds");
+        assert_eq!(wait_label(60), "1 minute");
+        assert_eq!(wait_label(61), "2 minutes");
+        assert_eq!(wait_label(840), "14 minutes");
+        assert_eq!(wait_label(841), "15 minutes");
+    }
+
+    #[test]
+    fn a_taken_email_is_shown_at_the_email() {
+        let taken = server(code::EMAIL_TAKEN, "exists", None, None);
+        assert_eq!(
+            Feedback::from_error(&taken, &LOGIN)
+                .for_field("email")
+                .as_deref(),
+            Some("An account with this email already exists.")
+        );
+    }
+
+    #[test]
+    fn internal_and_transport_errors_never_show_details() {
+        let internal = server(code::INTERNAL, "internal error", None, None);
+        assert_eq!(
+            Feedback::from_error(&internal, &LOGIN).general.as_deref(),
+            Some("Something went wrong on the server. Try again in a moment.")
+        );
+        let offline = ApiError::Network("TypeError: Failed to fetch".to_owned());
+        assert_eq!(
+            Feedback::from_error(&offline, &LOGIN).general.as_deref(),
+            Some("The CopyTrade server cannot be reached.")
+        );
+    }
+
+    #[test]
+    fn sentences_get_a_capital_and_one_full_stop() {
+        assert_eq!(sentence("log in first"), "Log in first.");
+        assert_eq!(sentence("Done."), "Done.");
+        assert_eq!(sentence("  "), "");
+    }
+}

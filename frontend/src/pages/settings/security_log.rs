@@ -1,0 +1,161 @@
+//! The security log: what happened to the account, when, from which IP and which device.
+//! The newest entries, as the server keeps them; it says what to look out for (a log-in
+//! attempt that was not you) without alarming about the usual ones.
+
+use yew::prelude::*;
+
+use super::SettingsCard;
+use crate::api::ApiError;
+use crate::api::hooks::Remote;
+use crate::api::operations::security_events::{
+    ResponseData, SecurityEventKind, SecurityEventsSecurityEvents as Event,
+};
+use crate::components::{EmptyState, IconName};
+use crate::format::{Clock, device_label};
+
+/// How an entry is marked: most are routine, a few deserve a second look.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tone {
+    Routine,
+    /// Worth checking it was you.
+    Notable,
+}
+
+/// The entry's kind in words.
+fn describe(kind: &SecurityEventKind) -> (String, Tone) {
+    let (text, tone) = match kind {
+        SecurityEventKind::REGISTERED => ("Account created", Tone::Routine),
+        SecurityEventKind::LOGIN_SUCCEEDED => ("Logged in", Tone::Routine),
+        SecurityEventKind::LOGIN_FAILED => ("Failed log-in attempt", Tone::Notable),
+        SecurityEventKind::PASSWORD_CHANGED => ("Password changed", Tone::Notable),
+        SecurityEventKind::LOGGED_OUT_EVERYWHERE => ("Logged out of all devices", Tone::Routine),
+        SecurityEventKind::TOTP_ENABLED => ("Two-factor login turned on", Tone::Routine),
+        SecurityEventKind::TOTP_DISABLED => ("Two-factor login turned off", Tone::Notable),
+        SecurityEventKind::BACKUP_CODE_USED => ("Backup code used", Tone::Notable),
+        SecurityEventKind::BACKUP_CODES_REGENERATED => ("New backup codes made", Tone::Routine),
+        // A newer server may log more: show its name as sent.
+        SecurityEventKind::Other(name) => return (name.clone(), Tone::Routine),
+    };
+    (text.to_owned(), tone)
+}
+
+#[derive(Properties, PartialEq)]
+pub struct SecurityLogCardProps {
+    pub events: Remote<ResponseData>,
+    pub on_retry: Callback<()>,
+}
+
+#[component]
+pub fn SecurityLogCard(props: &SecurityLogCardProps) -> Html {
+    let body = match &props.events {
+        Remote::Loading => html! {
+            <div class="skeleton" aria-busy="true" aria-label="Loading the security log">
+                <span class="skeleton__line"></span>
+                <span class="skeleton__line"></span>
+                <span class="skeleton__line skeleton__line--short"></span>
+            </div>
+        },
+        Remote::Failed(error) => failed(error, &props.on_retry),
+        Remote::Ready(data) if data.security_events.is_empty() => html! {
+            <EmptyState icon={IconName::Activity} title="Nothing logged yet">
+                { "Log-ins and changes to your password and two-factor login will be listed here." }
+            </EmptyState>
+        },
+        Remote::Ready(data) => html! {
+            <ol class="events" data-testid="security-events">
+                { for data.security_events.iter().map(entry) }
+            </ol>
+        },
+    };
+    html! {
+        <SettingsCard
+            id="security-log"
+            icon={IconName::Activity}
+            title="Recent security events"
+            description="The newest first. If something here was not you, change your password."
+        >
+            { body }
+        </SettingsCard>
+    }
+}
+
+fn entry(event: &Event) -> Html {
+    let (what, tone) = describe(&event.kind);
+    let when = Clock::parse(&event.at)
+        .map(|clock| clock.moment_label())
+        .unwrap_or_else(|| event.at.clone());
+    let device = device_label(event.user_agent.as_deref());
+    html! {
+        <li class={classes!("event", (tone == Tone::Notable).then_some("event--notable"))} data-kind={kind_name(&event.kind)}>
+            <span class="event__marker" aria-hidden="true"></span>
+            <div class="event__main">
+                <p class="event__what">{ what }</p>
+                <p class="event__device" title={event.user_agent.clone()}>{ device }</p>
+            </div>
+            <div class="event__meta">
+                <time class="event__when" datetime={event.at.clone()}>{ when }</time>
+                <span class="event__ip">{ event.ip.clone().map_or_else(|| "IP unknown".to_owned(), |ip| format!("IP {ip}")) }</span>
+            </div>
+        </li>
+    }
+}
+
+/// The kind as the API names it, for the browser tests.
+fn kind_name(kind: &SecurityEventKind) -> String {
+    match kind {
+        SecurityEventKind::REGISTERED => "REGISTERED",
+        SecurityEventKind::LOGIN_SUCCEEDED => "LOGIN_SUCCEEDED",
+        SecurityEventKind::LOGIN_FAILED => "LOGIN_FAILED",
+        SecurityEventKind::PASSWORD_CHANGED => "PASSWORD_CHANGED",
+        SecurityEventKind::LOGGED_OUT_EVERYWHERE => "LOGGED_OUT_EVERYWHERE",
+        SecurityEventKind::TOTP_ENABLED => "TOTP_ENABLED",
+        SecurityEventKind::TOTP_DISABLED => "TOTP_DISABLED",
+        SecurityEventKind::BACKUP_CODE_USED => "BACKUP_CODE_USED",
+        SecurityEventKind::BACKUP_CODES_REGENERATED => "BACKUP_CODES_REGENERATED",
+        SecurityEventKind::Other(name) => name,
+    }
+    .to_owned()
+}
+
+fn failed(error: &ApiError, on_retry: &Callback<()>) -> Html {
+    let onclick = on_retry.reform(|_: MouseEvent| ());
+    html! {
+        <div class="callout callout--error" role="alert">
+            <p class="callout__title">{ "The security log could not be loaded" }</p>
+            <p>{ error.to_string() }</p>
+            <button class="button button--secondary" type="button" {onclick}>{ "Try again" }</button>
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_reads_in_words() {
+        let kinds = [
+            SecurityEventKind::REGISTERED,
+            SecurityEventKind::LOGIN_SUCCEEDED,
+            SecurityEventKind::LOGIN_FAILED,
+            SecurityEventKind::PASSWORD_CHANGED,
+            SecurityEventKind::LOGGED_OUT_EVERYWHERE,
+            SecurityEventKind::TOTP_ENABLED,
+            SecurityEventKind::TOTP_DISABLED,
+            SecurityEventKind::BACKUP_CODE_USED,
+            SecurityEventKind::BACKUP_CODES_REGENERATED,
+        ];
+        for kind in kinds {
+            let (text, _) = describe(&kind);
+            assert!(!text.contains('_'), "{text}");
+            assert_ne!(text, kind_name(&kind), "{text}");
+        }
+        assert_eq!(describe(&SecurityEventKind::LOGIN_FAILED).1, Tone::Notable);
+    }
+
+    #[test]
+    fn unknown_kinds_keep_the_servers_name() {
+        let kind = SecurityEventKind::Other("EMAIL_CHANGED".to_owned());
+        assert_eq!(describe(&kind), ("EMAIL_CHANGED".to_owned(), Tone::Routine));
+    }
+}
