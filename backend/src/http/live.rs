@@ -3,9 +3,10 @@
 //!
 //! Rules: a browser may open the socket only from our own origin (the session cookie would
 //! otherwise let any site listen in); the caller is authenticated by `connection_init`'s
-//! `{"token": …}` or else the cookie sent with the upgrade, and a bad token refuses the
-//! connection. A socket closes when the server shuts down and when its user's sessions are
-//! revoked: at once on this instance, and within [`RECHECK`] on any other sharing the database.
+//! `{"token": …}` (a bad one refuses the connection) or else the cookie sent with the upgrade
+//! (a stale one makes a visitor). A socket closes when the server shuts down and when its
+//! user's sessions are revoked: at once on this instance, and within [`RECHECK`] on any other
+//! instance sharing the database.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -59,16 +60,15 @@ pub async fn websocket(
             let auth = state.auth.clone();
             GraphQLWebSocket::new_with_pair(sink, stream, state.schema.clone(), protocol)
                 .on_connection_init(move |payload| async move {
-                    let token = payload
-                        .get("token")
-                        .and_then(|token| token.as_str())
-                        .map(str::to_owned)
-                        .or(upgrade_token);
-                    let user = match token {
-                        Some(token) => Some(auth.authenticate(&token).await.map_err(|_| {
+                    let offered = payload.get("token").and_then(|token| token.as_str());
+                    let user = match (offered, upgrade_token) {
+                        // A token the client chose to send must be good.
+                        (Some(token), _) => Some(auth.authenticate(token).await.map_err(|_| {
                             async_graphql::Error::new("the session token is invalid or has ended")
                         })?),
-                        None => None,
+                        // A stale cookie (which the page cannot clear) just means a visitor.
+                        (None, Some(cookie)) => auth.authenticate(&cookie).await.ok(),
+                        (None, None) => None,
                     };
                     if let Ok(mut slot) = session.lock() {
                         slot.clone_from(&user);

@@ -269,6 +269,19 @@ async fn the_cookie_sent_with_the_upgrade_authenticates_and_other_sites_are_refu
         "{refused:?}"
     );
 
+    // A stale cookie makes a visitor, not a refused connection.
+    let mut stale = url.as_str().into_client_request().unwrap();
+    stale.headers_mut().insert(
+        "cookie",
+        "copytrade_session=expired.or.revoked".parse().unwrap(),
+    );
+    let mut visitor = connect_with(stale, "graphql-transport-ws").await;
+    send(&mut visitor, json!({ "type": "connection_init" })).await;
+    assert_eq!(
+        next_json(&mut visitor).await.unwrap()["type"],
+        "connection_ack"
+    );
+
     let mut from_us = url.as_str().into_client_request().unwrap();
     from_us
         .headers_mut()
