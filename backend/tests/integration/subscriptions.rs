@@ -156,6 +156,14 @@ async fn shutdown_ends_open_subscriptions_and_stops_promptly() {
     while next_json(&mut socket).await.is_some() {}
 }
 
+/// Asks who is logged in on this socket (a query over the subscription protocol).
+async fn ask_me(socket: &mut Socket) -> Value {
+    let query =
+        json!({ "id": "me", "type": "subscribe", "payload": { "query": "{ me { email } }" } });
+    send(socket, query).await;
+    next_json(socket).await.unwrap()
+}
+
 /// Registers a trader on the running server and returns the session token.
 async fn register(server: &crate::support::RunningServer) -> String {
     let answer = gql_on(
@@ -193,12 +201,7 @@ async fn a_socket_authenticates_in_connection_init_and_closes_when_sessions_are_
     let server = TestApp::new(backend).await.serve().await;
     let token = register(&server).await;
     let mut socket = connect_as(server.addr, &token).await.unwrap();
-    send(
-        &mut socket,
-        json!({ "id": "me", "type": "subscribe", "payload": { "query": "{ me { email } }" } }),
-    )
-    .await;
-    let me = next_json(&mut socket).await.unwrap();
+    let me = ask_me(&mut socket).await;
     assert_eq!(
         me["payload"]["data"]["me"]["email"], "trader@example.com",
         "{me}"
@@ -233,12 +236,7 @@ async fn a_bad_token_is_refused_and_anonymous_sockets_are_not_logged_in() {
     let mut socket = connect(server.addr, "graphql-transport-ws").await;
     send(&mut socket, json!({ "type": "connection_init" })).await;
     next_json(&mut socket).await.unwrap();
-    send(
-        &mut socket,
-        json!({ "id": "me", "type": "subscribe", "payload": { "query": "{ me { email } }" } }),
-    )
-    .await;
-    let answer = next_json(&mut socket).await.unwrap();
+    let answer = ask_me(&mut socket).await;
     assert_eq!(
         answer["payload"]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
         "{answer}"
@@ -296,12 +294,7 @@ async fn the_cookie_sent_with_the_upgrade_authenticates_and_other_sites_are_refu
         next_json(&mut socket).await.unwrap()["type"],
         "connection_ack"
     );
-    send(
-        &mut socket,
-        json!({ "id": "me", "type": "subscribe", "payload": { "query": "{ me { email } }" } }),
-    )
-    .await;
-    let me = next_json(&mut socket).await.unwrap();
+    let me = ask_me(&mut socket).await;
     assert_eq!(
         me["payload"]["data"]["me"]["email"], "trader@example.com",
         "{me}"
