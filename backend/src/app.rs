@@ -10,8 +10,11 @@ use tokio::net::TcpListener;
 
 use crate::auth::Auth;
 use crate::auth::token::TokenKeys;
+use crate::brokers::Brokers;
+use crate::brokers::paper::PaperExchange;
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError, ServerSecrets, secrets::SecretSource};
+use crate::connections::Connections;
 use crate::db::{self, Db, DbError};
 use crate::graphql::{self, SchemaOptions, ServerInfo};
 use crate::http::{self, AppState, StaticFiles};
@@ -100,21 +103,28 @@ impl App {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             database: db.kind(),
         };
-        let vault = Arc::new(Vault::new(&secrets.master_key));
+        let vault = Arc::new(Vault::new(&secrets.master_keys));
         let auth = Auth::new(
             db.clone(),
             TokenKeys::new(&secrets.jwt_secret),
-            vault,
-            clock,
+            vault.clone(),
+            clock.clone(),
         );
+        let brokers = Brokers::new(
+            config.broker_endpoints.clone(),
+            PaperExchange::new(db.clone(), clock.clone()),
+        );
+        let connections = Connections::new(db.clone(), vault, brokers.clone(), auth.clone(), clock);
         let options = SchemaOptions {
             introspection: config.graphiql,
         };
-        let schema = graphql::build_schema(info, auth.clone(), &options);
+        let schema = graphql::build_schema(info, auth.clone(), connections.clone(), &options);
         let (trigger, shutdown) = shutdown::channel();
         let state = AppState {
             db,
             auth,
+            connections,
+            brokers,
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
             schema,
             static_files: Arc::new(static_files),
@@ -148,6 +158,14 @@ impl App {
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartupError> {
         let router = self.router();
+        // Working paper orders fill when the simulated price crosses them.
+        tokio::spawn(
+            self.state
+                .brokers
+                .paper
+                .clone()
+                .run_matcher(self.state.shutdown.clone()),
+        );
         let grace = self.config.shutdown_grace;
         let shutdown = self.state.shutdown.clone();
         let trigger = self.trigger;
@@ -186,4 +204,94 @@ pub async fn migrate(config: &Config) -> Result<db::MigrationReport, StartupErro
         tracing::info!(%version, "applied migration");
     }
     Ok(report)
+}
+
+/// `copytrade rotate-master-key`: makes a new master key (when the keys live in the data
+/// directory) or takes the one configured (`COPYTRADE_MASTER_KEY`, with the old one in
+/// `COPYTRADE_PREVIOUS_MASTER_KEYS`), re-encrypts every sealed record under it, and retires
+/// old keys no record uses any more. Returns a report for the operator. Safe to interrupt and
+/// run again: a run that finds records still under an old key continues that rotation rather
+/// than starting another.
+pub async fn rotate_master_key(
+    config: &Config,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<String, StartupError> {
+    use crate::config::MasterKeys;
+    use crate::config::secrets::{self as key_files, SecretSource};
+    use crate::vault::{fingerprint, rotation};
+
+    config.prepare_data_dir()?;
+    migrate(config).await?;
+    let db = Db::connect(&config.database).await?;
+    let mut keys = MasterKeys::load(&config.data_dir, &env)?;
+    let in_files = !matches!(keys.source, SecretSource::Env(_));
+    let mut lines = Vec::new();
+    let active = fingerprint(&keys.active);
+    let behind: u64 = rotation::census(&db)
+        .await?
+        .iter()
+        .filter(|(id, _)| **id != active)
+        .map(|(_, count)| count)
+        .sum();
+    if behind > 0 {
+        lines.push(format!(
+            "continuing the rotation to key {active:08x}: {behind} record(s) still under older keys"
+        ));
+    } else if in_files {
+        key_files::rotate_master_key_file(&config.data_dir)?;
+        keys = MasterKeys::reload_files(&config.data_dir)?;
+        lines.push(format!(
+            "new master key {:08x} written to {}; the old one stays readable until no record uses it",
+            fingerprint(&keys.active),
+            config.data_dir.join("master.key").display()
+        ));
+    } else {
+        lines.push(format!(
+            "every record is already under the active key {active:08x}. To rotate, set \
+             COPYTRADE_MASTER_KEY to a new key (openssl rand -base64 32), put the old one in \
+             COPYTRADE_PREVIOUS_MASTER_KEYS on every server, restart them, and run this again"
+        ));
+    }
+    let vault = Vault::new(&keys);
+    let started = std::time::Instant::now();
+    let report = rotation::rotate(&db, &vault, rotation::DEFAULT_BATCH).await?;
+    lines.push(format!(
+        "re-encrypted {} record(s) in {:.2} s; {} already current; {} changed meanwhile; {} unreadable",
+        report.resealed,
+        started.elapsed().as_secs_f64(),
+        report.current,
+        report.changed_meanwhile,
+        report.unreadable
+    ));
+    let census = rotation::census(&db).await?;
+    let (in_use, unused): (Vec<_>, Vec<_>) = keys
+        .previous
+        .iter()
+        .cloned()
+        .partition(|key| census.contains_key(&fingerprint(key)));
+    for key in &in_use {
+        let id = fingerprint(key);
+        lines.push(format!(
+            "key {id:08x} still holds {} record(s): kept; run this command again",
+            census.get(&id).copied().unwrap_or_default()
+        ));
+    }
+    if in_files {
+        key_files::write_previous_keys(&config.data_dir, &in_use)?;
+        if !unused.is_empty() {
+            lines.push(format!(
+                "retired {} old key(s) no record uses",
+                unused.len()
+            ));
+        }
+    } else {
+        for key in &unused {
+            lines.push(format!(
+                "key {:08x} is no longer used: remove it from COPYTRADE_PREVIOUS_MASTER_KEYS",
+                fingerprint(key)
+            ));
+        }
+    }
+    tracing::info!(resealed = report.resealed, "master key rotation finished");
+    Ok(lines.join("\n"))
 }

@@ -6,8 +6,10 @@
 
 pub mod app;
 pub mod auth;
+pub mod brokers;
 pub mod clock;
 pub mod config;
+pub mod connections;
 pub mod db;
 pub mod graphql;
 pub mod http;

@@ -14,6 +14,9 @@ usage: copytrade [COMMAND]
 commands:
   serve          run the server (the default)
   migrate        apply database migrations, then exit
+  rotate-master-key
+                 make a new master key (or use COPYTRADE_MASTER_KEY) and re-encrypt
+                 every stored credential under it; safe to interrupt and rerun
   print-schema   write the GraphQL schema (SDL) to stdout
   help           show this help
   version        show the version
@@ -24,6 +27,7 @@ COPYTRADE_DATABASE_URL, ...): see the README.";
 enum Command {
     Serve,
     Migrate,
+    RotateMasterKey,
     PrintSchema,
     Help,
     Version,
@@ -35,6 +39,7 @@ fn parse(args: &[String]) -> Result<Command, String> {
         [one] => match one.as_str() {
             "serve" => Ok(Command::Serve),
             "migrate" => Ok(Command::Migrate),
+            "rotate-master-key" => Ok(Command::RotateMasterKey),
             "print-schema" => Ok(Command::PrintSchema),
             "help" | "-h" | "--help" => Ok(Command::Help),
             "version" | "-V" | "--version" => Ok(Command::Version),
@@ -63,7 +68,7 @@ fn main() -> ExitCode {
             print!("{}", graphql::sdl());
             ExitCode::SUCCESS
         }
-        Command::Serve | Command::Migrate => {
+        Command::Serve | Command::Migrate | Command::RotateMasterKey => {
             let config = match Config::from_env() {
                 Ok(config) => config,
                 Err(err) => return fail(&err.to_string()),
@@ -79,6 +84,13 @@ fn main() -> ExitCode {
                         config.prepare_data_dir()?;
                         let report = app::migrate(&config).await?;
                         println!("{} migration(s) applied", report.applied.len());
+                        Ok(())
+                    }
+                    Command::RotateMasterKey => {
+                        let report =
+                            app::rotate_master_key(&config, |name| std::env::var(name).ok())
+                                .await?;
+                        println!("{report}");
                         Ok(())
                     }
                     _ => serve(config).await,

@@ -20,6 +20,7 @@ use crate::db::DbError;
 use crate::db::types::Id;
 
 pub use rate_limit::{ATTEMPTS_PER_WINDOW, WINDOW_MINUTES};
+pub(crate) use service::seed_ad;
 pub use service::{Auth, TotpSetup};
 
 /// Why an account operation failed; each maps to one stable API error code.
@@ -107,6 +108,11 @@ pub enum SecurityEventKind {
     TotpDisabled,
     BackupCodeUsed,
     BackupCodesRegenerated,
+    BrokerLinked,
+    BrokerUnlinked,
+    BrokerCredentialsChanged,
+    /// A broker key was refused because it can withdraw funds.
+    BrokerKeyRefused,
 }
 
 impl SecurityEventKind {
@@ -121,6 +127,10 @@ impl SecurityEventKind {
             Self::TotpDisabled => "totp_disabled",
             Self::BackupCodeUsed => "backup_code_used",
             Self::BackupCodesRegenerated => "backup_codes_regenerated",
+            Self::BrokerLinked => "broker_linked",
+            Self::BrokerUnlinked => "broker_unlinked",
+            Self::BrokerCredentialsChanged => "broker_credentials_changed",
+            Self::BrokerKeyRefused => "broker_key_refused",
         }
     }
 
@@ -135,6 +145,10 @@ impl SecurityEventKind {
             Self::TotpDisabled,
             Self::BackupCodeUsed,
             Self::BackupCodesRegenerated,
+            Self::BrokerLinked,
+            Self::BrokerUnlinked,
+            Self::BrokerCredentialsChanged,
+            Self::BrokerKeyRefused,
         ]
         .into_iter()
         .find(|kind| kind.as_str() == text)

@@ -31,7 +31,7 @@ fn require_totp_on(row: &UserRow) -> Result<(), AuthError> {
 }
 
 /// The vault's associated data for a user's TOTP seed: it opens only in that user's row.
-fn seed_ad(user_id: Id) -> Vec<u8> {
+pub(crate) fn seed_ad(user_id: Id) -> Vec<u8> {
     let id = user_id.to_string();
     associated_data(&id, &id, TOTP_FIELD)
 }
@@ -395,6 +395,28 @@ impl Auth {
         self.record(user.id, SecurityEventKind::BackupCodesRegenerated, meta)
             .await?;
         Ok(shown)
+    }
+
+    /// For sensitive actions (linking a broker, changing its credentials): when the user has
+    /// two-factor login on, `code` must be a current TOTP code or an unused backup code.
+    pub async fn verify_second_factor(
+        &self,
+        user: &User,
+        code: Option<&str>,
+        meta: &RequestMeta,
+    ) -> Result<(), AuthError> {
+        let row = self.row(user).await?;
+        self.second_factor(&row, code, meta).await
+    }
+
+    /// Appends an entry to the user's security log.
+    pub async fn record_event(
+        &self,
+        user_id: Id,
+        kind: SecurityEventKind,
+        meta: &RequestMeta,
+    ) -> Result<(), AuthError> {
+        self.record(user_id, kind, meta).await
     }
 
     /// Checks the second factor when the account has one: a TOTP code of a step later than the

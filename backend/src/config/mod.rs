@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use secrets::{SecretBytes, ServerSecrets};
+pub use secrets::{MasterKeys, SecretBytes, ServerSecrets};
 pub use trusted_proxies::TrustedProxies;
 
 /// Everything the server is configured with, except secrets (see [`ServerSecrets`]).
@@ -39,6 +39,8 @@ pub struct Config {
     pub api_burst: u32,
     /// `COPYTRADE_TRUSTED_PROXIES`: reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: TrustedProxies,
+    /// `COPYTRADE_ENDPOINT_<VENUE>[_WS]`: the brokers' URLs (built in; the operator may override).
+    pub broker_endpoints: crate::brokers::BrokerEndpoints,
 }
 
 /// Log output format.
@@ -199,6 +201,7 @@ impl Config {
             var: "COPYTRADE_TRUSTED_PROXIES",
             why: format!("{why}; give a comma-separated list such as 10.0.0.0/8,127.0.0.1"),
         })?;
+        let broker_endpoints = crate::brokers::BrokerEndpoints::from_lookup(get)?;
         Ok(Self {
             listen,
             data_dir,
@@ -211,6 +214,7 @@ impl Config {
             api_rate,
             api_burst,
             trusted_proxies,
+            broker_endpoints,
         })
     }
 

@@ -41,9 +41,24 @@ impl std::fmt::Debug for SecretBytes {
 pub struct ServerSecrets {
     /// Signs session tokens (HS256): at least 32 bytes.
     pub jwt_secret: SecretBytes,
-    /// Derives the vault's encryption and MAC keys: exactly 32 bytes.
-    pub master_key: SecretBytes,
+    /// Derive the vault's encryption and MAC keys.
+    pub master_keys: MasterKeys,
 }
+
+/// The vault's key ring as configured: the active master key (exactly 32 bytes) seals, and
+/// earlier ones still open records that `rotate-master-key` has not reached yet.
+#[derive(Debug, Clone)]
+pub struct MasterKeys {
+    pub active: SecretBytes,
+    pub previous: Vec<SecretBytes>,
+    /// Where the active key came from; a key in the data directory can be rotated in place.
+    pub source: SecretSource,
+}
+
+/// Earlier master keys, base64, separated by commas or white space.
+pub const PREVIOUS_MASTER_KEYS_ENV: &str = "COPYTRADE_PREVIOUS_MASTER_KEYS";
+/// Earlier master keys kept beside `master.key`, one per line.
+pub const PREVIOUS_MASTER_KEYS_FILE: &str = "master.key.previous";
 
 /// How one secret is named and checked.
 struct KeySpec {
@@ -90,18 +105,141 @@ impl ServerSecrets {
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<(Self, SecretSources), ConfigError> {
         let (jwt_secret, jwt_source) = load_one(&JWT_SECRET, data_dir, &lookup)?;
-        let (master_key, master_source) = load_one(&MASTER_KEY, data_dir, &lookup)?;
+        let master_keys = MasterKeys::load(data_dir, &lookup)?;
+        let sources = vec![
+            (JWT_SECRET.what, jwt_source),
+            (MASTER_KEY.what, master_keys.source.clone()),
+        ];
         Ok((
             Self {
                 jwt_secret,
-                master_key,
+                master_keys,
             },
-            vec![
-                (JWT_SECRET.what, jwt_source),
-                (MASTER_KEY.what, master_source),
-            ],
+            sources,
         ))
     }
+}
+
+impl MasterKeys {
+    /// The active key from `COPYTRADE_MASTER_KEY` or `master.key` (generated if missing), and
+    /// the previous ones from `COPYTRADE_PREVIOUS_MASTER_KEYS` or `master.key.previous`.
+    pub fn load(
+        data_dir: &Path,
+        lookup: &impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let (active, source) = load_one(&MASTER_KEY, data_dir, lookup)?;
+        let previous = match lookup(PREVIOUS_MASTER_KEYS_ENV).filter(|v| !v.trim().is_empty()) {
+            Some(list) => decode_list(&list).map_err(|why| ConfigError::Invalid {
+                var: PREVIOUS_MASTER_KEYS_ENV,
+                why,
+            })?,
+            None => read_previous_file(data_dir)?,
+        };
+        Ok(Self {
+            active,
+            previous,
+            source,
+        })
+    }
+
+    /// Reads the key files again (a running server notices `rotate-master-key`).
+    pub fn reload_files(data_dir: &Path) -> Result<Self, ConfigError> {
+        Self::load(data_dir, &|_: &str| None)
+    }
+
+    /// Every key of the ring, the active one first.
+    pub fn all(&self) -> impl Iterator<Item = &SecretBytes> {
+        std::iter::once(&self.active).chain(&self.previous)
+    }
+}
+
+fn decode_list(list: &str) -> Result<Vec<SecretBytes>, String> {
+    list.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|item| !item.is_empty())
+        .enumerate()
+        .map(|(index, item)| {
+            decode(&MASTER_KEY, item).map_err(|why| format!("key {}: {why}", index + 1))
+        })
+        .collect()
+}
+
+fn read_previous_file(data_dir: &Path) -> Result<Vec<SecretBytes>, ConfigError> {
+    let path = data_dir.join(PREVIOUS_MASTER_KEYS_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => decode_list(&Zeroizing::new(text)).map_err(|why| ConfigError::KeyFile {
+            what: "previous master keys",
+            path,
+            why,
+        }),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(err) => Err(ConfigError::KeyFile {
+            what: "previous master keys",
+            path,
+            why: format!("cannot be read ({err})"),
+        }),
+    }
+}
+
+/// Makes a new active master key in the data directory: the current key moves to
+/// `master.key.previous` first, so that a crash at any point leaves every key readable.
+pub fn rotate_master_key_file(data_dir: &Path) -> Result<(), ConfigError> {
+    let keys = MasterKeys::reload_files(data_dir)?;
+    let mut previous = keys.previous.clone();
+    previous.insert(0, keys.active.clone());
+    write_previous_keys(data_dir, &previous)?;
+    let mut fresh = Zeroizing::new(vec![0u8; 32]);
+    getrandom::fill(&mut fresh).map_err(|err| ConfigError::KeyFile {
+        what: MASTER_KEY.what,
+        path: data_dir.join(MASTER_KEY.file),
+        why: format!("no random bytes ({err})"),
+    })?;
+    replace_file(data_dir, MASTER_KEY.file, &BASE64.encode(&*fresh)).map_err(|err| {
+        ConfigError::KeyFile {
+            what: MASTER_KEY.what,
+            path: data_dir.join(MASTER_KEY.file),
+            why: format!("cannot be written ({err})"),
+        }
+    })
+}
+
+/// Rewrites `master.key.previous` with exactly `keys` (an empty list removes the file).
+pub fn write_previous_keys(data_dir: &Path, keys: &[SecretBytes]) -> Result<(), ConfigError> {
+    let path = data_dir.join(PREVIOUS_MASTER_KEYS_FILE);
+    let result = if keys.is_empty() {
+        match std::fs::remove_file(&path) {
+            Err(err) if err.kind() != std::io::ErrorKind::NotFound => Err(err),
+            _ => Ok(()),
+        }
+    } else {
+        let text = Zeroizing::new(
+            keys.iter()
+                .map(|key| BASE64.encode(key.expose()))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
+        replace_file(data_dir, PREVIOUS_MASTER_KEYS_FILE, &text)
+    };
+    result.map_err(|err| ConfigError::KeyFile {
+        what: "previous master keys",
+        path,
+        why: format!("cannot be written ({err})"),
+    })
+}
+
+/// Writes `name` in `dir` atomically (temporary file, fsync, rename), readable by the owner only.
+fn replace_file(dir: &Path, name: &str, text: &str) -> std::io::Result<()> {
+    let temporary = dir.join(format!(".{name}.tmp"));
+    let _ = std::fs::remove_file(&temporary);
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&temporary)?;
+    file.write_all(text.as_bytes())?;
+    file.write_all(b"\n")?;
+    file.sync_all()?;
+    std::fs::rename(&temporary, dir.join(name))?;
+    std::fs::File::open(dir)?.sync_all()
 }
 
 fn load_one(
@@ -206,9 +344,12 @@ mod tests {
         }
         let (second, sources) = ServerSecrets::load(dir.path(), no_env).unwrap();
         assert!(matches!(sources[1].1, SecretSource::File(_)));
-        assert_eq!(first.master_key.expose(), second.master_key.expose());
+        assert_eq!(
+            first.master_keys.active.expose(),
+            second.master_keys.active.expose()
+        );
         assert_eq!(first.jwt_secret.expose(), second.jwt_secret.expose());
-        assert_eq!(first.master_key.expose().len(), 32);
+        assert_eq!(first.master_keys.active.expose().len(), 32);
     }
 
     #[test]
@@ -228,7 +369,7 @@ mod tests {
         let key = BASE64.encode([1u8; 32]);
         let lookup = |name: &str| (name == "COPYTRADE_MASTER_KEY").then(|| key.clone());
         let (secrets, sources) = ServerSecrets::load(dir.path(), lookup).unwrap();
-        assert_eq!(secrets.master_key.expose(), &[1u8; 32]);
+        assert_eq!(secrets.master_keys.active.expose(), &[1u8; 32]);
         assert_eq!(sources[1].1, SecretSource::Env("COPYTRADE_MASTER_KEY"));
         assert!(!dir.path().join("master.key").exists());
 
@@ -240,6 +381,45 @@ mod tests {
             err.starts_with("COPYTRADE_JWT_SECRET holds 8 bytes, expected at least 32"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn rotating_the_key_file_keeps_the_old_key_as_previous() {
+        let dir = tempfile::tempdir().unwrap();
+        let (first, _) = ServerSecrets::load(dir.path(), no_env).unwrap();
+        rotate_master_key_file(dir.path()).unwrap();
+        rotate_master_key_file(dir.path()).unwrap();
+        let keys = MasterKeys::reload_files(dir.path()).unwrap();
+        assert_eq!(keys.previous.len(), 2);
+        assert_eq!(keys.previous[1].expose(), first.master_keys.active.expose());
+        assert_ne!(keys.active.expose(), first.master_keys.active.expose());
+        let mode = std::fs::metadata(dir.path().join(PREVIOUS_MASTER_KEYS_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        write_previous_keys(dir.path(), &[]).unwrap();
+        assert!(
+            MasterKeys::reload_files(dir.path())
+                .unwrap()
+                .previous
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn previous_keys_from_the_environment_are_checked_one_by_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = BASE64.encode([2u8; 32]);
+        let list = format!("{good}, {}", BASE64.encode([3u8; 31]));
+        let lookup = |name: &str| (name == PREVIOUS_MASTER_KEYS_ENV).then(|| list.clone());
+        let err = MasterKeys::load(dir.path(), &lookup)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("key 2: holds 31 bytes"), "{err}");
+        let lookup = |name: &str| (name == PREVIOUS_MASTER_KEYS_ENV).then(|| good.clone());
+        let keys = MasterKeys::load(dir.path(), &lookup).unwrap();
+        assert_eq!(keys.previous[0].expose(), &[2u8; 32]);
     }
 
     #[test]

@@ -58,3 +58,107 @@ diesel::table! {
 diesel::joinable!(security_events -> users (user_id));
 diesel::joinable!(backup_codes -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(users, login_attempts, security_events, backup_codes);
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+
+    broker_connections (id) {
+        id -> DbUuid,
+        user_id -> DbUuid,
+        broker -> Text,
+        environment -> Text,
+        label -> Text,
+        status -> Text,
+        last_error -> Nullable<Text>,
+        credential_hint -> Text,
+        credentials_updated_at -> DbTime,
+        venue_key_created_at -> Nullable<DbTime>,
+        can_withdraw -> Nullable<Bool>,
+        last_checked_at -> DbTime,
+        created_at -> DbTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::DbUuid;
+
+    broker_secrets (connection_id, field) {
+        connection_id -> DbUuid,
+        user_id -> DbUuid,
+        field -> Text,
+        secret -> Binary,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+
+    trading_accounts (id) {
+        id -> DbUuid,
+        connection_id -> DbUuid,
+        user_id -> DbUuid,
+        external_id -> Text,
+        name -> Text,
+        created_at -> DbTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::DbTime;
+
+    paper_accounts (external_id) {
+        external_id -> Text,
+        starting_balance -> Double,
+        balance -> Double,
+        realized_pnl -> Double,
+        updated_at -> DbTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+
+    paper_orders (id) {
+        id -> DbUuid,
+        account -> Text,
+        client_order_id -> Text,
+        symbol -> Text,
+        side -> Text,
+        order_type -> Text,
+        quantity -> Double,
+        limit_price -> Nullable<Double>,
+        stop_price -> Nullable<Double>,
+        status -> Text,
+        average_price -> Nullable<Double>,
+        take_profit -> Nullable<Double>,
+        stop_loss -> Nullable<Double>,
+        parent_id -> Nullable<DbUuid>,
+        created_at -> DbTime,
+        updated_at -> DbTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+
+    paper_positions (account, symbol) {
+        account -> Text,
+        symbol -> Text,
+        quantity -> Double,
+        average_price -> Double,
+    }
+}
+
+diesel::joinable!(broker_secrets -> broker_connections (connection_id));
+diesel::joinable!(trading_accounts -> broker_connections (connection_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    broker_connections,
+    broker_secrets,
+    trading_accounts,
+    users
+);

@@ -4,6 +4,8 @@
 use async_graphql::{Error, ErrorExtensions};
 
 use crate::auth::AuthError;
+use crate::brokers::BrokerError;
+use crate::connections::ConnectionError;
 
 /// Error codes of the API (the contract; never rename one).
 pub mod code {
@@ -15,6 +17,19 @@ pub mod code {
     pub const INVALID_INPUT: &str = "INVALID_INPUT";
     pub const EMAIL_TAKEN: &str = "EMAIL_TAKEN";
     pub const INTERNAL: &str = "INTERNAL";
+    pub const NOT_FOUND: &str = "NOT_FOUND";
+    /// The key can withdraw funds: refused, nothing stored.
+    pub const WITHDRAWAL_PERMISSION_REFUSED: &str = "WITHDRAWAL_PERMISSION_REFUSED";
+    /// The key cannot trade what CopyTrade needs.
+    pub const KEY_PERMISSION_REFUSED: &str = "KEY_PERMISSION_REFUSED";
+    /// The broker refused the login or key.
+    pub const BROKER_BAD_CREDENTIALS: &str = "BROKER_BAD_CREDENTIALS";
+    /// The broker said no (reason in the message).
+    pub const BROKER_REJECTED: &str = "BROKER_REJECTED";
+    /// The broker could not be reached or asked to slow down; try again later.
+    pub const BROKER_UNAVAILABLE: &str = "BROKER_UNAVAILABLE";
+    /// This version has no adapter for the broker.
+    pub const BROKER_UNSUPPORTED: &str = "BROKER_UNSUPPORTED";
 }
 
 /// Maps an account error (resolvers: `.map_err(auth_error)`).
@@ -38,6 +53,42 @@ pub fn auth_error(err: AuthError) -> Error {
         AuthError::Unauthenticated => with_code(&err, code::UNAUTHENTICATED),
         AuthError::Internal(detail) => internal(&detail),
     }
+}
+
+/// Maps a broker-connection error.
+pub fn connection_error(err: ConnectionError) -> Error {
+    match err {
+        ConnectionError::InvalidInput { field, message } => invalid_input(field, &message),
+        ConnectionError::Credentials(_) => invalid_input("credentials", &err.to_string()),
+        ConnectionError::WithdrawalRefused { .. } => {
+            with_code(&err, code::WITHDRAWAL_PERMISSION_REFUSED)
+        }
+        ConnectionError::TradingNotAllowed { .. } => with_code(&err, code::KEY_PERMISSION_REFUSED),
+        ConnectionError::NotFound => with_code(&err, code::NOT_FOUND),
+        ConnectionError::Auth(auth) => auth_error(auth),
+        ConnectionError::Broker(ref broker) => {
+            let code = match broker {
+                BrokerError::BadCredentials(_) => code::BROKER_BAD_CREDENTIALS,
+                BrokerError::PermissionDenied(_) => code::KEY_PERMISSION_REFUSED,
+                BrokerError::RateLimited { .. }
+                | BrokerError::Transient(_)
+                | BrokerError::UnknownOutcome(_) => code::BROKER_UNAVAILABLE,
+                BrokerError::Rejected(_)
+                | BrokerError::UnknownSymbol(_)
+                | BrokerError::UnknownAccount(_) => code::BROKER_REJECTED,
+                BrokerError::Unsupported(_) => code::BROKER_UNSUPPORTED,
+            };
+            with_code(&err, code)
+        }
+        ConnectionError::Internal(detail) => internal(&detail),
+    }
+}
+
+fn invalid_input(field: &'static str, message: &str) -> Error {
+    Error::new(format!("{field}: {message}")).extend_with(|_, ext| {
+        ext.set("code", code::INVALID_INPUT);
+        ext.set("field", field);
+    })
 }
 
 fn with_code(err: &impl std::fmt::Display, code: &'static str) -> Error {

@@ -5,6 +5,7 @@
 //! here. `schema.graphql` at the top of the repository is this schema's SDL, checked by a test.
 
 mod account;
+mod connections;
 pub mod error;
 pub mod request;
 mod server;
@@ -12,6 +13,7 @@ mod server;
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 
 use crate::auth::Auth;
+use crate::connections::Connections;
 
 pub use server::ServerInfo;
 
@@ -20,11 +22,15 @@ pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 // Every query, merged from the domains.
 #[derive(MergedObject, Default)]
-pub struct Query(server::ServerQuery, account::AccountQuery);
+pub struct Query(
+    server::ServerQuery,
+    account::AccountQuery,
+    connections::ConnectionsQuery,
+);
 
 // Every mutation, merged from the domains.
 #[derive(MergedObject, Default)]
-pub struct Mutation(account::AccountMutation);
+pub struct Mutation(account::AccountMutation, connections::ConnectionsMutation);
 
 // Every subscription, merged from the domains.
 #[derive(MergedSubscription, Default)]
@@ -43,7 +49,12 @@ pub struct SchemaOptions {
 }
 
 /// Builds the executable schema with the context every request shares.
-pub fn build_schema(info: ServerInfo, auth: Auth, options: &SchemaOptions) -> AppSchema {
+pub fn build_schema(
+    info: ServerInfo,
+    auth: Auth,
+    connections: Connections,
+    options: &SchemaOptions,
+) -> AppSchema {
     let builder = Schema::build(
         Query::default(),
         Mutation::default(),
@@ -53,7 +64,8 @@ pub fn build_schema(info: ServerInfo, auth: Auth, options: &SchemaOptions) -> Ap
     .limit_complexity(MAX_COMPLEXITY)
     .limit_directives(MAX_DIRECTIVES)
     .data(info)
-    .data(auth);
+    .data(auth)
+    .data(connections);
     let builder = if options.introspection {
         builder
     } else {

@@ -32,6 +32,8 @@ pub use static_files::StaticFiles;
 pub struct AppState {
     pub db: Db,
     pub auth: Auth,
+    pub connections: crate::connections::Connections,
+    pub brokers: crate::brokers::Brokers,
     pub trusted_proxies: Arc<TrustedProxies>,
     pub schema: AppSchema,
     pub static_files: Arc<StaticFiles>,

@@ -7,8 +7,16 @@
 //! `tag = HMAC(mac_key, ver ‖ key_id ‖ IV ‖ C ‖ len(ad) (8, BE) ‖ ad)`.
 //! The encryption and MAC keys are derived from the master key by HKDF-SHA256 with distinct
 //! labels; the key id is a fingerprint of the master key, so a blob names the key it needs.
+//!
+//! Key ring (SEC-2): one active master key seals; earlier keys still open the records that
+//! `copytrade rotate-master-key` ([`rotation`]) has not re-encrypted yet. When the keys live in
+//! the data directory, a running server notices a rotation (the key file changes) and reloads.
 //! The tag is checked in constant time before anything is decrypted, and every failure is the
 //! same opaque error.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::SystemTime;
 
 use aes::Aes256;
 use cbc::cipher::block_padding::Pkcs7;
@@ -18,7 +26,13 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use crate::config::SecretBytes;
+use crate::config::MasterKeys;
+use crate::config::secrets::SecretSource;
+
+pub mod rotation;
+mod secret;
+
+pub use secret::SecretString;
 
 const VERSION: u8 = 1;
 const HEADER_LEN: usize = 1 + 4 + 16;
@@ -59,23 +73,88 @@ impl KeySet {
     }
 }
 
-/// Encrypts and opens secrets with the server's master key.
+/// The derived keys of every configured master key; `keys[0]` is the active one.
+struct KeyRing {
+    keys: Vec<KeySet>,
+}
+
+impl KeyRing {
+    fn new(master_keys: &MasterKeys) -> Self {
+        Self {
+            keys: master_keys
+                .all()
+                .map(|key| KeySet::derive(key.expose()))
+                .collect(),
+        }
+    }
+
+    fn active(&self) -> &KeySet {
+        &self.keys[0]
+    }
+
+    fn find(&self, id: u32) -> Option<&KeySet> {
+        self.keys.iter().find(|keys| keys.id == id)
+    }
+}
+
+/// Key files to watch: the data directory and the `master.key` time last loaded.
+struct KeyFiles {
+    dir: PathBuf,
+    loaded: Mutex<Option<SystemTime>>,
+}
+
+/// Encrypts and opens secrets with the server's key ring.
 pub struct Vault {
-    active: KeySet,
+    ring: RwLock<Arc<KeyRing>>,
+    files: Option<KeyFiles>,
 }
 
 impl Vault {
-    pub fn new(master_key: &SecretBytes) -> Self {
+    /// A vault on `master_keys`; when they were read from files, it reloads them when
+    /// `master.key` changes.
+    pub fn new(master_keys: &MasterKeys) -> Self {
+        let files = match &master_keys.source {
+            SecretSource::File(path) | SecretSource::Generated(path) => {
+                path.parent().map(|dir| KeyFiles {
+                    dir: dir.to_path_buf(),
+                    loaded: Mutex::new(modified(&path.clone())),
+                })
+            }
+            SecretSource::Env(_) => None,
+        };
         Self {
-            active: KeySet::derive(master_key.expose()),
+            ring: RwLock::new(Arc::new(KeyRing::new(master_keys))),
+            files,
         }
+    }
+
+    /// A vault on one fixed key (tests and benchmarks).
+    pub fn with_key(master_key: &crate::config::SecretBytes) -> Self {
+        Self::new(&MasterKeys {
+            active: master_key.clone(),
+            previous: Vec::new(),
+            source: SecretSource::Env("test"),
+        })
+    }
+
+    /// The fingerprint of the active key: what `seal` writes.
+    pub fn active_key_id(&self) -> u32 {
+        self.refresh_if_rotated();
+        self.ring().active().id
+    }
+
+    /// Whether a blob was sealed under a key other than the active one.
+    pub fn needs_reseal(&self, blob: &[u8]) -> bool {
+        key_id(blob) != Some(self.active_key_id())
     }
 
     /// Encrypts `plaintext` bound to `ad` (who owns it and what it is).
     pub fn seal(&self, plaintext: &[u8], ad: &[u8]) -> Result<Vec<u8>, VaultError> {
+        self.refresh_if_rotated();
+        let ring = self.ring();
+        let keys = ring.active();
         let mut iv = [0u8; 16];
         getrandom::fill(&mut iv).map_err(|_| VaultError::Random)?;
-        let keys = &self.active;
         let ciphertext = cbc::Encryptor::<Aes256>::new_from_slices(keys.enc.as_ref(), &iv)
             .map_err(|_| VaultError::Opaque)?
             .encrypt_padded_vec::<Pkcs7>(plaintext);
@@ -91,14 +170,14 @@ impl Vault {
 
     /// Checks the tag, then decrypts. Any mismatch is [`VaultError::Opaque`].
     pub fn open(&self, blob: &[u8], ad: &[u8]) -> Result<Zeroizing<Vec<u8>>, VaultError> {
-        if blob.len() < HEADER_LEN + 16 + TAG_LEN || blob[0] != VERSION {
-            return Err(VaultError::Opaque);
+        let id = key_id(blob).ok_or(VaultError::Opaque)?;
+        let mut ring = self.ring();
+        if ring.find(id).is_none() {
+            // Perhaps sealed by a server that already saw a rotation this one has not.
+            self.refresh_if_rotated();
+            ring = self.ring();
         }
-        let key_id = u32::from_be_bytes([blob[1], blob[2], blob[3], blob[4]]);
-        let keys = &self.active;
-        if key_id != keys.id {
-            return Err(VaultError::Opaque);
-        }
+        let keys = ring.find(id).ok_or(VaultError::Opaque)?;
         let (authenticated, tag) = blob.split_at(blob.len() - TAG_LEN);
         mac(keys, authenticated, ad)?
             .verify_slice(tag)
@@ -111,6 +190,61 @@ impl Vault {
             .map(Zeroizing::new)
             .map_err(|_| VaultError::Opaque)
     }
+
+    /// Opens a blob and seals it again under the active key, with the same associated data.
+    pub fn reseal(&self, blob: &[u8], ad: &[u8]) -> Result<Vec<u8>, VaultError> {
+        let plaintext = self.open(blob, ad)?;
+        self.seal(&plaintext, ad)
+    }
+
+    fn ring(&self) -> Arc<KeyRing> {
+        match self.ring.read() {
+            Ok(ring) => ring.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Reloads the key files when `master.key` changed since they were last read. A file that
+    /// cannot be read keeps the ring as it is (and is logged): the server keeps working.
+    fn refresh_if_rotated(&self) {
+        let Some(files) = &self.files else { return };
+        let Ok(mut loaded) = files.loaded.lock() else {
+            return;
+        };
+        let now = modified(&files.dir.join("master.key"));
+        if now == *loaded {
+            return;
+        }
+        match MasterKeys::reload_files(&files.dir) {
+            Ok(keys) => {
+                let ring = Arc::new(KeyRing::new(&keys));
+                match self.ring.write() {
+                    Ok(mut current) => *current = ring,
+                    Err(poisoned) => *poisoned.into_inner() = ring,
+                }
+                *loaded = now;
+                tracing::info!("the master key changed on disk: key ring reloaded");
+            }
+            Err(err) => tracing::error!(%err, "the master key changed on disk but cannot be read"),
+        }
+    }
+}
+
+fn modified(path: &std::path::Path) -> Option<SystemTime> {
+    std::fs::metadata(path)
+        .and_then(|meta| meta.modified())
+        .ok()
+}
+
+/// The fingerprint of a master key: the key id its blobs carry.
+pub fn fingerprint(master_key: &crate::config::SecretBytes) -> u32 {
+    KeySet::derive(master_key.expose()).id
+}
+
+/// The key fingerprint a blob names, if it is a well-formed blob of this format.
+pub fn key_id(blob: &[u8]) -> Option<u32> {
+    (blob.len() >= HEADER_LEN + 16 + TAG_LEN && blob[0] == VERSION)
+        .then(|| u32::from_be_bytes([blob[1], blob[2], blob[3], blob[4]]))
 }
 
 fn mac(keys: &KeySet, authenticated: &[u8], ad: &[u8]) -> Result<Hmac<Sha256>, VaultError> {
@@ -132,6 +266,7 @@ mod tests {
     use cbc::cipher::block_padding::NoPadding;
 
     use super::*;
+    use crate::config::SecretBytes;
 
     fn hex(s: &str) -> Vec<u8> {
         (0..s.len())
@@ -141,7 +276,18 @@ mod tests {
     }
 
     fn vault_with(byte: u8) -> Vault {
-        Vault::new(&SecretBytes::new(vec![byte; 32]))
+        Vault::with_key(&SecretBytes::new(vec![byte; 32]))
+    }
+
+    fn ring(active: u8, previous: &[u8]) -> Vault {
+        Vault::new(&MasterKeys {
+            active: SecretBytes::new(vec![active; 32]),
+            previous: previous
+                .iter()
+                .map(|byte| SecretBytes::new(vec![*byte; 32]))
+                .collect(),
+            source: SecretSource::Env("test"),
+        })
     }
 
     #[test]
@@ -218,5 +364,40 @@ mod tests {
         let other_key = vault_with(2);
         assert_eq!(other_key.open(&blob, &ad), Err(VaultError::Opaque));
         assert_eq!(vault.open(&blob[..20], &ad), Err(VaultError::Opaque));
+    }
+
+    #[test]
+    fn a_record_sealed_under_an_old_key_opens_after_the_ring_moves_on_and_reseals_to_the_new() {
+        let ad = associated_data("user-1", "conn-1", "api_secret");
+        let old = ring(1, &[]).seal(b"old secret", &ad).unwrap();
+        let rotated = ring(2, &[1]);
+        assert!(rotated.needs_reseal(&old));
+        assert_eq!(rotated.open(&old, &ad).unwrap().as_slice(), b"old secret");
+        let resealed = rotated.reseal(&old, &ad).unwrap();
+        assert!(!rotated.needs_reseal(&resealed));
+        // Once the old key is dropped, only the resealed record still opens.
+        let only_new = ring(2, &[]);
+        assert_eq!(only_new.open(&old, &ad), Err(VaultError::Opaque));
+        assert_eq!(
+            only_new.open(&resealed, &ad).unwrap().as_slice(),
+            b"old secret"
+        );
+    }
+
+    #[test]
+    fn a_server_on_key_files_picks_up_a_rotation_made_by_another_process() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = MasterKeys::load(dir.path(), &|_: &str| None).unwrap();
+        let vault = Vault::new(&keys);
+        let ad = associated_data("u", "c", "f");
+        let before = vault.seal(b"value", &ad).unwrap();
+        crate::config::secrets::rotate_master_key_file(dir.path()).unwrap();
+        // Another process (the rotation command) seals under the new key.
+        let other = Vault::new(&MasterKeys::reload_files(dir.path()).unwrap());
+        let after = other.seal(b"value", &ad).unwrap();
+        assert_eq!(vault.open(&after, &ad).unwrap().as_slice(), b"value");
+        assert_eq!(vault.open(&before, &ad).unwrap().as_slice(), b"value");
+        assert!(vault.needs_reseal(&before));
+        assert!(!vault.needs_reseal(&vault.seal(b"value", &ad).unwrap()));
     }
 }

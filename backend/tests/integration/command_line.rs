@@ -200,6 +200,17 @@ async fn serve_and_stop(env: &[(&str, &str)], expected_database: &str) {
     .unwrap();
     assert_eq!(status, 200);
     assert!(body.contains(expected_database), "{body}");
+    // A credential sent in a request never reaches the log, whatever the request's fate.
+    for query in [
+        r#"{"query":"mutation { linkBrokerAccount(input: {broker: OKX, environment: LIVE, label: \"x\", credentials: {apiKey: \"k\", apiSecret: \"LOG-CANARY-77\"}}) { id } }"}"#,
+        r#"{"query":"mutation { linkBrokerAccount(input: {broker: OKX, environment: LIVE, label: \"x\", credentials: {apiKey: \"k\", apiSecret: \"LOG-CANARY-77\"}}) { id "}"#,
+    ] {
+        let (status, body) = request(addr, "POST", "/graphql", Some(query))
+            .await
+            .unwrap();
+        assert_eq!(status, 200, "{body}");
+        assert!(!body.contains("LOG-CANARY-77"), "{body}");
+    }
 
     let term = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -223,6 +234,31 @@ async fn serve_and_stop(env: &[(&str, &str)], expected_database: &str) {
     assert!(stderr.contains("shutting down"), "{stderr}");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains(&format!("open http://{addr}/")), "{stdout}");
+    assert!(
+        !stdout.contains("LOG-CANARY") && !stderr.contains("LOG-CANARY"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn rotate_master_key_makes_a_new_key_and_keeps_the_old_one_only_while_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("COPYTRADE_DATA_DIR", dir.path().to_str().unwrap())];
+    assert!(run(&["migrate"], &env).status.success());
+    let before = std::fs::read_to_string(dir.path().join("master.key")).ok();
+    let output = run(&["rotate-master-key"], &env);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("new master key"), "{stdout}");
+    assert!(stdout.contains("re-encrypted 0 record(s)"), "{stdout}");
+    let after = std::fs::read_to_string(dir.path().join("master.key")).unwrap();
+    assert_ne!(Some(after), before);
+    // No record used the old key, so it was retired at once.
+    assert!(!dir.path().join("master.key.previous").exists());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

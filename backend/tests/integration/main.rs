@@ -9,6 +9,7 @@ mod support;
 mod two_factor;
 
 mod accounts;
+mod broker_accounts;
 mod command_line;
 mod database;
 mod graphql_api;

@@ -292,3 +292,42 @@ pub async fn gql_on(
     assert_eq!(response.status, StatusCode::OK, "{}", response.text());
     response
 }
+
+/// Whether `needle` appears anywhere in the app's database: the SQLite file and its WAL
+/// byte by byte, or a full `pg_dump` of the PostgreSQL database.
+pub async fn database_contains(app: &TestApp, needle: &str) -> bool {
+    match &app.pg {
+        None => {
+            let data = app.app.config.data_dir.clone();
+            std::fs::read_dir(&data)
+                .unwrap()
+                .map(|entry| entry.unwrap().path())
+                .filter(|path| {
+                    path.file_name()
+                        .is_some_and(|name| name.to_string_lossy().starts_with("copytrade.db"))
+                })
+                .any(|path| {
+                    let bytes = std::fs::read(&path).unwrap();
+                    bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+                })
+        }
+        Some(pg) => {
+            let dump = std::process::Command::new("pg_dump")
+                .arg("--data-only")
+                .arg(&pg.url)
+                .output()
+                .expect("pg_dump runs");
+            assert!(
+                dump.status.success(),
+                "{}",
+                String::from_utf8_lossy(&dump.stderr)
+            );
+            let text = String::from_utf8_lossy(&dump.stdout);
+            assert!(
+                text.contains("COPY public.users"),
+                "the dump is empty: {text}"
+            );
+            text.contains(needle)
+        }
+    }
+}

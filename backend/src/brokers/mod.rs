@@ -1,0 +1,408 @@
+//! Brokers: the one trait every venue sits behind ([`BrokerAdapter`]), the error taxonomy the
+//! copier acts on ([`BrokerError`]), and the factory that builds an adapter for a linked
+//! connection ([`Brokers`]).
+//!
+//! Rules: nothing outside `brokers/<venue>` knows a venue's API. Adapters only authenticate,
+//! read, place, cancel, flatten and stream (SEC-13): no withdrawal, transfer or wallet call
+//! exists anywhere. Venue URLs come only from the operator ([`endpoints`], SEC-21).
+
+pub mod credentials;
+pub mod endpoints;
+pub mod paper;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+
+pub use credentials::Credentials;
+pub use endpoints::BrokerEndpoints;
+
+/// The venues CopyTrade can trade.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, async_graphql::Enum, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum BrokerKind {
+    /// CopyTrade's built-in simulator: no credentials, no real money.
+    Paper,
+    Tradovate,
+    /// Apex Trader Funding, reached through the Tradovate API.
+    Apex,
+    /// TopstepX and other ProjectX-based prop firms.
+    #[graphql(name = "TOPSTEPX")]
+    #[serde(rename = "TOPSTEPX")]
+    TopstepX,
+    BinanceUsdm,
+    Bybit,
+    Okx,
+}
+
+impl BrokerKind {
+    pub const ALL: [Self; 7] = [
+        Self::Paper,
+        Self::Tradovate,
+        Self::Apex,
+        Self::TopstepX,
+        Self::BinanceUsdm,
+        Self::Bybit,
+        Self::Okx,
+    ];
+
+    /// The stored name (as in the API).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Paper => "PAPER",
+            Self::Tradovate => "TRADOVATE",
+            Self::Apex => "APEX",
+            Self::TopstepX => "TOPSTEPX",
+            Self::BinanceUsdm => "BINANCE_USDM",
+            Self::Bybit => "BYBIT",
+            Self::Okx => "OKX",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+
+    /// The name users know.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Self::Paper => "Paper trading",
+            Self::Tradovate => "Tradovate",
+            Self::Apex => "Apex Trader Funding",
+            Self::TopstepX => "TopstepX",
+            Self::BinanceUsdm => "Binance USDⓈ-M Futures",
+            Self::Bybit => "Bybit",
+            Self::Okx => "OKX",
+        }
+    }
+}
+
+/// Real money or the venue's demo/simulation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, async_graphql::Enum, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum BrokerEnvironment {
+    Live,
+    Demo,
+}
+
+impl BrokerEnvironment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Live => "LIVE",
+            Self::Demo => "DEMO",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Live, Self::Demo]
+            .into_iter()
+            .find(|env| env.as_str() == text)
+    }
+}
+
+/// Why a broker call failed, in the terms the copier acts on.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BrokerError {
+    /// The login or key was refused: the user must fix the credentials.
+    #[error("the broker refused the credentials: {0}")]
+    BadCredentials(String),
+    /// The key works but may not do this (e.g. trading is not enabled on it).
+    #[error("the key is not allowed to do this: {0}")]
+    PermissionDenied(String),
+    /// Slow down; try again after the given time.
+    #[error("the broker asks to slow down; retry in {retry_after_ms} ms")]
+    RateLimited { retry_after_ms: u64 },
+    /// The venue looked at the request and said no (the reason is the venue's).
+    #[error("the broker rejected the order: {0}")]
+    Rejected(String),
+    /// Nothing happened at the venue (connection refused, 5xx before acceptance): safe to retry.
+    #[error("the broker could not be reached: {0}")]
+    Transient(String),
+    /// The request may or may not have taken effect (timeout after sending): reconcile by
+    /// client order id before any retry.
+    #[error("the broker's answer was lost; the order must be looked up before retrying: {0}")]
+    UnknownOutcome(String),
+    /// The symbol does not name an instrument at this venue.
+    #[error("unknown symbol `{0}`")]
+    UnknownSymbol(String),
+    /// The trading account is not one this login can see.
+    #[error("unknown trading account `{0}`")]
+    UnknownAccount(String),
+    /// This build has no adapter for the venue yet.
+    #[error("{0} accounts cannot be linked yet: this version of CopyTrade has no adapter for it")]
+    Unsupported(&'static str),
+}
+
+impl BrokerError {
+    /// Whether the very same request may be sent again as it is.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Transient(_) | Self::RateLimited { .. })
+    }
+}
+
+/// What a key may do, as far as the venue tells.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyPermissions {
+    /// `None` where the venue has no way to tell (the user confirms the guidance instead).
+    pub can_trade: Option<bool>,
+    pub can_withdraw: Option<bool>,
+    /// Transfer rights only warn (SEC-14).
+    pub can_transfer: Option<bool>,
+    /// The venue's own creation date of the key, where it reports one (SEC-16).
+    pub key_created_at: Option<DateTime<Utc>>,
+}
+
+/// A trading account a login can see.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BrokerAccount {
+    /// The venue's own id.
+    pub external_id: String,
+    pub name: String,
+}
+
+/// What an account holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountSnapshot {
+    pub balance: Option<f64>,
+    pub positions: Vec<Position>,
+}
+
+/// A net position in one instrument.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Position {
+    pub symbol: String,
+    /// Signed: positive long, negative short.
+    pub quantity: f64,
+    pub average_price: f64,
+}
+
+/// A venue's instrument, with what sizing and price rounding need.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Instrument {
+    /// The venue's symbol or id.
+    pub symbol: String,
+    pub tick_size: f64,
+    /// The smallest quantity step.
+    pub lot_size: f64,
+    /// Currency per point per contract.
+    pub multiplier: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Side {
+    Buy,
+    Sell,
+}
+
+impl Side {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Buy => "BUY",
+            Self::Sell => "SELL",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "BUY" => Some(Self::Buy),
+            "SELL" => Some(Self::Sell),
+            _ => None,
+        }
+    }
+
+    pub fn opposite(self) -> Self {
+        match self {
+            Self::Buy => Self::Sell,
+            Self::Sell => Self::Buy,
+        }
+    }
+
+    /// +1 for a buy, -1 for a sell.
+    pub fn sign(self) -> f64 {
+        match self {
+            Self::Buy => 1.0,
+            Self::Sell => -1.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OrderType {
+    Market,
+    Limit,
+    Stop,
+    StopLimit,
+}
+
+impl OrderType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Market => "MARKET",
+            Self::Limit => "LIMIT",
+            Self::Stop => "STOP",
+            Self::StopLimit => "STOP_LIMIT",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Market, Self::Limit, Self::Stop, Self::StopLimit]
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+    }
+}
+
+/// An order to place. `client_order_id` is ours: placing the same id twice never makes a
+/// second order (the adapter returns the first one).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderRequest {
+    pub client_order_id: String,
+    pub symbol: String,
+    pub side: Side,
+    pub order_type: OrderType,
+    pub quantity: f64,
+    /// Limit price (LIMIT, STOP_LIMIT).
+    pub limit_price: Option<f64>,
+    /// Trigger price (STOP, STOP_LIMIT).
+    pub stop_price: Option<f64>,
+    /// Bracket legs, as prices, placed once the entry fills.
+    pub take_profit: Option<f64>,
+    pub stop_loss: Option<f64>,
+    /// The signal's price, when it carried one (the paper broker fills market orders there).
+    pub reference_price: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OrderStatus {
+    Working,
+    Filled,
+    Cancelled,
+    Rejected,
+}
+
+impl OrderStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Working => "WORKING",
+            Self::Filled => "FILLED",
+            Self::Cancelled => "CANCELLED",
+            Self::Rejected => "REJECTED",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Working, Self::Filled, Self::Cancelled, Self::Rejected]
+            .into_iter()
+            .find(|status| status.as_str() == text)
+    }
+}
+
+/// An order as the venue knows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderState {
+    /// The venue's id.
+    pub order_id: String,
+    pub client_order_id: String,
+    pub account: String,
+    pub symbol: String,
+    pub side: Side,
+    pub order_type: OrderType,
+    pub quantity: f64,
+    pub limit_price: Option<f64>,
+    pub stop_price: Option<f64>,
+    pub status: OrderStatus,
+    pub filled_quantity: f64,
+    pub average_price: Option<f64>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// An execution.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fill {
+    pub order_id: String,
+    pub client_order_id: String,
+    pub account: String,
+    pub symbol: String,
+    pub side: Side,
+    pub quantity: f64,
+    pub price: f64,
+    pub at: DateTime<Utc>,
+}
+
+/// What the order-update stream carries.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BrokerEvent {
+    Order(OrderState),
+    Fill(Fill),
+}
+
+/// One venue login (a linked connection), as the copier and the API use it. An adapter owns
+/// its session: it logs in on first use and renews before expiry by itself.
+#[async_trait]
+pub trait BrokerAdapter: Send + Sync {
+    /// Logs in (or renews the session); fails with `BadCredentials` on a refused login.
+    async fn authenticate(&self) -> Result<(), BrokerError>;
+    /// What the key may do, where the venue tells.
+    async fn permissions(&self) -> Result<KeyPermissions, BrokerError>;
+    /// The trading accounts this login can see.
+    async fn accounts(&self) -> Result<Vec<BrokerAccount>, BrokerError>;
+    /// Balance and positions of one account.
+    async fn snapshot(&self, account: &str) -> Result<AccountSnapshot, BrokerError>;
+    /// Resolves a symbol (already mapped to this venue's naming) to an instrument.
+    async fn instrument(&self, symbol: &str) -> Result<Instrument, BrokerError>;
+    /// Places an order; the same `client_order_id` again returns the existing order.
+    async fn place_order(
+        &self,
+        account: &str,
+        order: &OrderRequest,
+    ) -> Result<OrderState, BrokerError>;
+    /// Looks an order up by our client order id (reconciling an unknown outcome).
+    async fn find_order(
+        &self,
+        account: &str,
+        client_order_id: &str,
+    ) -> Result<Option<OrderState>, BrokerError>;
+    async fn cancel_order(&self, account: &str, order_id: &str) -> Result<OrderState, BrokerError>;
+    /// Cancels working orders and closes the positions of `symbol` (or of every symbol) at
+    /// market.
+    async fn flatten(&self, account: &str, symbol: Option<&str>) -> Result<(), BrokerError>;
+    async fn open_orders(&self, account: &str) -> Result<Vec<OrderState>, BrokerError>;
+    /// Order updates and fills of this login's accounts, as they happen.
+    fn events(&self) -> broadcast::Receiver<BrokerEvent>;
+}
+
+/// Builds adapters for linked connections, with the operator's endpoints.
+#[derive(Clone)]
+pub struct Brokers {
+    pub endpoints: Arc<BrokerEndpoints>,
+    pub paper: paper::PaperExchange,
+}
+
+impl Brokers {
+    pub fn new(endpoints: BrokerEndpoints, paper: paper::PaperExchange) -> Self {
+        Self {
+            endpoints: Arc::new(endpoints),
+            paper,
+        }
+    }
+
+    /// An adapter for one connection. `connection` names the login (the paper broker keys its
+    /// simulated accounts by it).
+    pub fn adapter(
+        &self,
+        kind: BrokerKind,
+        _environment: BrokerEnvironment,
+        connection: &str,
+        _credentials: &Credentials,
+    ) -> Result<Arc<dyn BrokerAdapter>, BrokerError> {
+        match kind {
+            BrokerKind::Paper => Ok(Arc::new(self.paper.login(connection))),
+            other => Err(BrokerError::Unsupported(other.display_name())),
+        }
+    }
+}

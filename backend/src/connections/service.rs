@@ -1,0 +1,454 @@
+//! The connection service: link, check, re-key and unlink broker connections.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::db::{self, CheckResult, ConnectionRow, SecretRow};
+use super::{
+    AccountView, Connection, ConnectionError, ConnectionStatus, TradingAccount, trade_only_guidance,
+};
+use crate::auth::{Auth, RequestMeta, SecurityEventKind, User};
+use crate::brokers::credentials::Field;
+use crate::brokers::paper::DEFAULT_STARTING_BALANCE;
+use crate::brokers::{
+    BrokerAccount, BrokerAdapter, BrokerEnvironment, BrokerError, BrokerKind, Brokers, Credentials,
+    KeyPermissions,
+};
+use crate::clock::Clock;
+use crate::db::Db;
+use crate::db::types::{Id, Ts};
+use crate::vault::{SecretString, Vault, associated_data};
+
+/// What a user asks to link.
+pub struct LinkRequest {
+    pub broker: BrokerKind,
+    pub environment: BrokerEnvironment,
+    pub label: String,
+    pub credentials: Credentials,
+    pub totp_code: Option<String>,
+    /// Paper accounts only: the simulated starting balance.
+    pub starting_balance: Option<f64>,
+}
+
+const MAX_LABEL_CHARS: usize = 60;
+
+/// Linked broker connections; cheap to clone.
+#[derive(Clone)]
+pub struct Connections {
+    db: Db,
+    vault: Arc<Vault>,
+    brokers: Brokers,
+    auth: Auth,
+    clock: Clock,
+}
+
+/// What a successful check against the broker found.
+struct Verified {
+    permissions: KeyPermissions,
+    accounts: Vec<BrokerAccount>,
+}
+
+/// The vault's associated data for one credential field: it opens only in this row.
+fn field_ad(user: Id, connection: Id, field: Field) -> Vec<u8> {
+    associated_data(&user.to_string(), &connection.to_string(), field.name())
+}
+
+impl Connections {
+    pub fn new(db: Db, vault: Arc<Vault>, brokers: Brokers, auth: Auth, clock: Clock) -> Self {
+        Self {
+            db,
+            vault,
+            brokers,
+            auth,
+            clock,
+        }
+    }
+
+    fn now(&self) -> Ts {
+        Ts::new(self.clock.now())
+    }
+
+    pub fn clock_now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Checks the credentials against the broker, refuses keys that can withdraw, discovers
+    /// the trading accounts, then stores the connection with every field sealed.
+    pub async fn link(
+        &self,
+        user: &User,
+        request: LinkRequest,
+        meta: &RequestMeta,
+    ) -> Result<Connection, ConnectionError> {
+        let label = clean_label(&request.label)?;
+        request.credentials.check(request.broker)?;
+        if request.broker != BrokerKind::Paper && request.starting_balance.is_some() {
+            return Err(ConnectionError::InvalidInput {
+                field: "paperStartingBalance",
+                message: "applies to paper accounts only".into(),
+            });
+        }
+        self.auth
+            .verify_second_factor(user, request.totp_code.as_deref(), meta)
+            .await?;
+        let id = Id::new();
+        let connection = id.to_string();
+        if request.broker == BrokerKind::Paper {
+            let balance = request.starting_balance.unwrap_or(DEFAULT_STARTING_BALANCE);
+            if !(balance.is_finite() && (1.0..=1e12).contains(&balance)) {
+                return Err(ConnectionError::InvalidInput {
+                    field: "paperStartingBalance",
+                    message: "must be between 1 and 1,000,000,000,000".into(),
+                });
+            }
+            self.brokers
+                .paper
+                .open_account(&connection, balance)
+                .await?;
+        }
+        let result = self.link_verified(user, id, label, &request, meta).await;
+        if result.is_err() && request.broker == BrokerKind::Paper {
+            self.brokers.paper.close_account(&connection).await.ok();
+        }
+        result
+    }
+
+    async fn link_verified(
+        &self,
+        user: &User,
+        id: Id,
+        label: String,
+        request: &LinkRequest,
+        meta: &RequestMeta,
+    ) -> Result<Connection, ConnectionError> {
+        let adapter = self.brokers.adapter(
+            request.broker,
+            request.environment,
+            &id.to_string(),
+            &request.credentials,
+        )?;
+        let verified = match self.verify(request.broker, adapter.as_ref()).await {
+            Ok(verified) => verified,
+            Err(err) => {
+                if matches!(err, ConnectionError::WithdrawalRefused { .. }) {
+                    self.auth
+                        .record_event(user.id, SecurityEventKind::BrokerKeyRefused, meta)
+                        .await?;
+                }
+                return Err(err);
+            }
+        };
+        let now = self.now();
+        let row = ConnectionRow {
+            id,
+            user_id: user.id,
+            broker: request.broker.as_str().to_owned(),
+            environment: request.environment.as_str().to_owned(),
+            label,
+            status: ConnectionStatus::Connected.as_str().to_owned(),
+            last_error: None,
+            credential_hint: request.credentials.hint(request.broker),
+            credentials_updated_at: now,
+            venue_key_created_at: verified.permissions.key_created_at.map(Ts::new),
+            can_withdraw: verified.permissions.can_withdraw,
+            last_checked_at: now,
+            created_at: now,
+        };
+        let secrets = self.seal(user.id, id, &request.credentials)?;
+        db::insert(&self.db, &row, &secrets, &verified.accounts).await?;
+        self.auth
+            .record_event(user.id, SecurityEventKind::BrokerLinked, meta)
+            .await?;
+        tracing::info!(user = %user.id, connection = %id, broker = request.broker.as_str(), "broker account linked");
+        self.get(user, id).await
+    }
+
+    /// Replaces a connection's credentials after checking the new ones against the broker.
+    pub async fn update_credentials(
+        &self,
+        user: &User,
+        id: Id,
+        credentials: Credentials,
+        totp_code: Option<&str>,
+        meta: &RequestMeta,
+    ) -> Result<Connection, ConnectionError> {
+        let connection = self.get(user, id).await?;
+        if connection.broker == BrokerKind::Paper {
+            return Err(ConnectionError::InvalidInput {
+                field: "credentials",
+                message: "a paper account has no credentials to change".into(),
+            });
+        }
+        credentials.check(connection.broker)?;
+        self.auth
+            .verify_second_factor(user, totp_code, meta)
+            .await?;
+        let adapter = self.brokers.adapter(
+            connection.broker,
+            connection.environment,
+            &id.to_string(),
+            &credentials,
+        )?;
+        let verified = match self.verify(connection.broker, adapter.as_ref()).await {
+            Ok(verified) => verified,
+            Err(err) => {
+                if matches!(err, ConnectionError::WithdrawalRefused { .. }) {
+                    self.auth
+                        .record_event(user.id, SecurityEventKind::BrokerKeyRefused, meta)
+                        .await?;
+                }
+                return Err(err);
+            }
+        };
+        let secrets = self.seal(user.id, id, &credentials)?;
+        let check = CheckResult {
+            status: ConnectionStatus::Connected,
+            last_error: None,
+            can_withdraw: verified.permissions.can_withdraw,
+            venue_key_created_at: verified.permissions.key_created_at.map(Ts::new),
+            accounts: &verified.accounts,
+            now: self.now(),
+        };
+        let hint = credentials.hint(connection.broker);
+        if !db::record_check(&self.db, user.id, id, &check, Some((&secrets, &hint))).await? {
+            return Err(ConnectionError::NotFound);
+        }
+        self.auth
+            .record_event(user.id, SecurityEventKind::BrokerCredentialsChanged, meta)
+            .await?;
+        self.get(user, id).await
+    }
+
+    /// Checks a connection against the broker now and records the outcome: a failure is not
+    /// an error of this call but the connection's status and `lastError`.
+    pub async fn test(&self, user: &User, id: Id) -> Result<Connection, ConnectionError> {
+        let connection = self.get(user, id).await?;
+        let outcome = match self.adapter(&connection).await {
+            Ok(adapter) => self.verify(connection.broker, adapter.as_ref()).await,
+            Err(err) => Err(err),
+        };
+        let (status, last_error, can_withdraw, accounts) = match outcome {
+            Ok(verified) => (
+                ConnectionStatus::Connected,
+                None,
+                verified.permissions.can_withdraw,
+                verified.accounts,
+            ),
+            Err(err @ ConnectionError::WithdrawalRefused { .. }) => (
+                ConnectionStatus::Refused,
+                Some(err.to_string()),
+                Some(true),
+                Vec::new(),
+            ),
+            Err(ConnectionError::Internal(detail)) => {
+                return Err(ConnectionError::Internal(detail));
+            }
+            Err(err) => (
+                ConnectionStatus::Error,
+                Some(err.to_string()),
+                connection.can_withdraw,
+                Vec::new(),
+            ),
+        };
+        let check = CheckResult {
+            status,
+            last_error,
+            can_withdraw,
+            venue_key_created_at: connection.venue_key_created_at.map(Ts::new),
+            accounts: &accounts,
+            now: self.now(),
+        };
+        if !db::record_check(&self.db, user.id, id, &check, None).await? {
+            return Err(ConnectionError::NotFound);
+        }
+        self.get(user, id).await
+    }
+
+    /// Deletes a connection and its sealed credentials at once.
+    pub async fn unlink(
+        &self,
+        user: &User,
+        id: Id,
+        meta: &RequestMeta,
+    ) -> Result<(), ConnectionError> {
+        let connection = self.get(user, id).await?;
+        if db::delete(&self.db, user.id, id).await?.is_none() {
+            return Err(ConnectionError::NotFound);
+        }
+        if connection.broker == BrokerKind::Paper {
+            self.brokers.paper.close_account(&id.to_string()).await?;
+        }
+        self.auth
+            .record_event(user.id, SecurityEventKind::BrokerUnlinked, meta)
+            .await?;
+        tracing::info!(user = %user.id, connection = %id, "broker account unlinked");
+        Ok(())
+    }
+
+    pub async fn list(&self, user: &User) -> Result<Vec<Connection>, ConnectionError> {
+        Ok(db::list(&self.db, user.id).await?)
+    }
+
+    pub async fn get(&self, user: &User, id: Id) -> Result<Connection, ConnectionError> {
+        db::get(&self.db, user.id, id)
+            .await?
+            .ok_or(ConnectionError::NotFound)
+    }
+
+    /// The trading accounts of every connection of the user.
+    pub async fn trading_accounts(
+        &self,
+        user: &User,
+    ) -> Result<Vec<TradingAccount>, ConnectionError> {
+        Ok(db::accounts(&self.db, user.id, None).await?)
+    }
+
+    /// A connection's trading accounts with balance and positions as the broker reports them
+    /// now (`snapshot` is `None` for an account the broker could not be asked about).
+    pub async fn accounts(
+        &self,
+        connection: &Connection,
+    ) -> Result<Vec<AccountView>, ConnectionError> {
+        let accounts = db::accounts(&self.db, connection.user_id, Some(connection.id)).await?;
+        let adapter = match self.adapter(connection).await {
+            Ok(adapter) => Some(adapter),
+            Err(err) => {
+                tracing::warn!(connection = %connection.id, %err, "cannot read accounts from the broker");
+                None
+            }
+        };
+        let mut views = Vec::with_capacity(accounts.len());
+        for account in accounts {
+            let snapshot = match &adapter {
+                Some(adapter) => adapter.snapshot(&account.external_id).await.ok(),
+                None => None,
+            };
+            views.push(AccountView { account, snapshot });
+        }
+        Ok(views)
+    }
+
+    /// The adapter of a stored connection, with its credentials opened from the vault.
+    pub async fn adapter(
+        &self,
+        connection: &Connection,
+    ) -> Result<Arc<dyn BrokerAdapter>, ConnectionError> {
+        let credentials = self.credentials(connection).await?;
+        Ok(self.brokers.adapter(
+            connection.broker,
+            connection.environment,
+            &connection.id.to_string(),
+            &credentials,
+        )?)
+    }
+
+    async fn credentials(&self, connection: &Connection) -> Result<Credentials, ConnectionError> {
+        let rows = db::secrets(&self.db, connection.user_id, connection.id).await?;
+        let mut pairs = Vec::with_capacity(rows.len());
+        for row in rows {
+            let field = Field::parse(&row.field).ok_or_else(|| {
+                ConnectionError::Internal(format!("unknown credential field {}", row.field))
+            })?;
+            let plain = self
+                .vault
+                .open(
+                    &row.secret,
+                    &field_ad(connection.user_id, connection.id, field),
+                )
+                .map_err(|_| ConnectionError::InvalidInput {
+                    field: "credentials",
+                    message: "the stored credentials cannot be opened; enter them again".into(),
+                })?;
+            let text = String::from_utf8(plain.to_vec())
+                .map_err(|_| ConnectionError::Internal("a credential is not text".into()))?;
+            pairs.push((field, Some(text)));
+        }
+        Ok(Credentials::from_pairs(pairs))
+    }
+
+    fn seal(
+        &self,
+        user: Id,
+        connection: Id,
+        credentials: &Credentials,
+    ) -> Result<Vec<SecretRow>, ConnectionError> {
+        credentials
+            .iter()
+            .map(|(field, value): &(Field, SecretString)| {
+                let secret = self
+                    .vault
+                    .seal(
+                        value.expose().as_bytes(),
+                        &field_ad(user, connection, *field),
+                    )
+                    .map_err(|err| ConnectionError::Internal(err.to_string()))?;
+                Ok(SecretRow {
+                    connection_id: connection,
+                    user_id: user,
+                    field: field.name().to_owned(),
+                    secret,
+                })
+            })
+            .collect()
+    }
+
+    /// Logs in, reads the key's permissions (refusing withdrawal rights and keys that cannot
+    /// trade) and lists the trading accounts.
+    async fn verify(
+        &self,
+        broker: BrokerKind,
+        adapter: &dyn BrokerAdapter,
+    ) -> Result<Verified, ConnectionError> {
+        adapter.authenticate().await?;
+        let permissions = adapter.permissions().await?;
+        if permissions.can_withdraw == Some(true) {
+            return Err(ConnectionError::WithdrawalRefused {
+                broker: broker.display_name(),
+                how: trade_only_guidance(broker),
+            });
+        }
+        if permissions.can_trade == Some(false) {
+            return Err(ConnectionError::TradingNotAllowed {
+                broker: broker.display_name(),
+                how: trade_only_guidance(broker),
+            });
+        }
+        if permissions.can_transfer == Some(true) {
+            tracing::warn!(
+                broker = broker.as_str(),
+                "the linked key can transfer between the user's own wallets"
+            );
+        }
+        let accounts = adapter.accounts().await?;
+        if accounts.is_empty() {
+            return Err(ConnectionError::Broker(BrokerError::PermissionDenied(
+                "this login sees no trading accounts".into(),
+            )));
+        }
+        Ok(Verified {
+            permissions,
+            accounts,
+        })
+    }
+}
+
+fn clean_label(label: &str) -> Result<String, ConnectionError> {
+    let label = label.trim();
+    let invalid = |message: &str| ConnectionError::InvalidInput {
+        field: "label",
+        message: message.to_owned(),
+    };
+    if label.is_empty() {
+        return Err(invalid("must not be empty"));
+    }
+    if label.chars().count() > MAX_LABEL_CHARS {
+        return Err(invalid(&format!(
+            "must be at most {MAX_LABEL_CHARS} characters"
+        )));
+    }
+    if label.chars().any(char::is_control) {
+        return Err(invalid("must not contain control characters"));
+    }
+    Ok(label.to_owned())
+}
