@@ -166,6 +166,13 @@ impl App {
                 .clone()
                 .run_matcher(self.state.shutdown.clone()),
         );
+        // Linked keys are checked with their brokers daily (withdrawal rights appear later).
+        tokio::spawn(
+            self.state
+                .connections
+                .clone()
+                .run_daily_checks(self.state.shutdown.clone()),
+        );
         let grace = self.config.shutdown_grace;
         let shutdown = self.state.shutdown.clone();
         let trigger = self.trigger;

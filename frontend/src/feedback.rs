@@ -6,6 +6,7 @@
 //! everything else is worded here, for people. Pure functions, tested on the host.
 
 use crate::api::{ApiError, code};
+use crate::format::sentence;
 
 /// What a form holds, so an error can find its input.
 #[derive(Clone, Copy, Debug)]
@@ -111,6 +112,26 @@ impl Feedback {
                 field_named(form, "email"),
                 "An account with this email already exists.",
             ),
+            Some(code::WITHDRAWAL_PERMISSION_REFUSED) => Self::general(
+                "This key can withdraw funds, so CopyTrade refused it and stored nothing. Make a trade-only key with withdrawals off, and link that one.",
+            ),
+            Some(code::KEY_PERMISSION_REFUSED) => Self::general(
+                "This key is not allowed to trade what CopyTrade copies. Give it trading rights (and nothing more), or make a new one.",
+            ),
+            Some(code::BROKER_BAD_CREDENTIALS) => Self::general(
+                "The broker refused these credentials. Check each field against what the broker shows, and try again.",
+            ),
+            Some(code::BROKER_UNAVAILABLE) => Self::general(
+                "The broker could not be reached just now, so nothing was changed. Try again in a minute.",
+            ),
+            // The server's text names the broker and why ("… accounts cannot be linked yet"),
+            // and the broker's own reason for a refusal is worth reading as is.
+            Some(code::BROKER_UNSUPPORTED | code::BROKER_REJECTED) => {
+                Self::general(sentence(&server.message))
+            }
+            Some(code::NOT_FOUND) => {
+                Self::general("That no longer exists: it may have been removed in another window.")
+            }
             Some(code::UNAUTHENTICATED) => Self::general("Your session has ended. Log in again."),
             Some(code::INTERNAL) => {
                 Self::general("Something went wrong on the server. Try again in a moment.")
@@ -120,8 +141,10 @@ impl Feedback {
     }
 }
 
-/// `INVALID_INPUT`: the server says `<argument> <rule>`; the rule goes under the input, led by
-/// the input's label ("New password must be at least 10 characters.").
+/// `INVALID_INPUT`: the server says `<argument> <rule>` ("newPassword must be at least 10
+/// characters"), and the rule goes under the input, led by the input's label ("New password
+/// must be at least 10 characters."); or it says `<argument>: <text>` ("credentials: OKX needs
+/// apiKey…"), and the text goes under the input on its own.
 fn invalid_input(field: Option<&str>, message: &str, form: &Form) -> Feedback {
     let rule = |name: &str| {
         message
@@ -130,11 +153,16 @@ fn invalid_input(field: Option<&str>, message: &str, form: &Form) -> Feedback {
             .filter(|rest| !rest.is_empty())
             .unwrap_or(message)
     };
+    let under = |name: &str, label: &str| {
+        let rule = rule(name);
+        match rule.strip_prefix(':').map(str::trim_start) {
+            Some(text) if !text.is_empty() => sentence(text),
+            _ => sentence(&format!("{label} {rule}")),
+        }
+    };
     match field {
         Some(name) => match form.fields.iter().find(|(argument, _)| *argument == name) {
-            Some(&(argument, label)) => {
-                Feedback::at(argument, sentence(&format!("{label} {}", rule(name))))
-            }
+            Some(&(argument, label)) => Feedback::at(argument, under(name, label)),
             // `totp` is the account's two-factor state, not an input ("is already on").
             None if name == "totp" => {
                 Feedback::general(sentence(&format!("Two-factor login {}", rule(name))))
@@ -150,20 +178,6 @@ fn field_named(form: &Form, name: &str) -> Option<&'static str> {
         .iter()
         .find(|(argument, _)| *argument == name)
         .map(|&(argument, _)| argument)
-}
-
-/// A capital first letter and a full stop.
-fn sentence(text: &str) -> String {
-    let text = text.trim();
-    let mut chars = text.chars();
-    let Some(first) = chars.next() else {
-        return String::new();
-    };
-    let mut sentence: String = first.to_uppercase().chain(chars).collect();
-    if !sentence.ends_with(['.', '!', '?']) {
-        sentence.push('.');
-    }
-    sentence
 }
 
 /// `840` reads `14 minutes`: whole minutes rounded up (waiting a little longer is safe),
@@ -261,6 +275,79 @@ mod tests {
                 .as_deref(),
             Some("Password is too common: choose one that is not on lists of popular passwords.")
         );
+    }
+
+    #[test]
+    fn invalid_input_with_a_colon_puts_the_servers_text_under_the_input() {
+        const LINK: Form = Form {
+            fields: &[
+                ("label", "Label"),
+                ("credentials", "Credentials"),
+                ("totpCode", "Code"),
+            ],
+            password_field: None,
+            code_field: Some("totpCode"),
+            backup_codes: true,
+        };
+        let missing = server(
+            code::INVALID_INPUT,
+            "credentials: OKX needs apiKey, apiSecret and passphrase",
+            Some("credentials"),
+            None,
+        );
+        assert_eq!(
+            Feedback::from_error(&missing, &LINK),
+            Feedback::at("credentials", "OKX needs apiKey, apiSecret and passphrase.")
+        );
+        let empty = server(
+            code::INVALID_INPUT,
+            "label: must not be empty",
+            Some("label"),
+            None,
+        );
+        assert_eq!(
+            Feedback::from_error(&empty, &LINK)
+                .for_field("label")
+                .as_deref(),
+            Some("Must not be empty.")
+        );
+    }
+
+    #[test]
+    fn broker_refusals_are_worded_here_and_unsupported_brokers_keep_the_servers_words() {
+        let unsupported = server(
+            code::BROKER_UNSUPPORTED,
+            "OKX accounts cannot be linked yet: this version of CopyTrade has no adapter for it",
+            None,
+            None,
+        );
+        assert_eq!(
+            Feedback::from_error(&unsupported, &LOGIN),
+            Feedback::general(
+                "OKX accounts cannot be linked yet: this version of CopyTrade has no adapter for it."
+            )
+        );
+        let withdraw = server(
+            code::WITHDRAWAL_PERMISSION_REFUSED,
+            "this Bybit key can withdraw funds",
+            None,
+            None,
+        );
+        assert!(
+            Feedback::from_error(&withdraw, &LOGIN)
+                .general
+                .is_some_and(|m| m.contains("stored nothing"))
+        );
+        for code in [
+            code::KEY_PERMISSION_REFUSED,
+            code::BROKER_BAD_CREDENTIALS,
+            code::BROKER_UNAVAILABLE,
+            code::NOT_FOUND,
+        ] {
+            let feedback = Feedback::from_error(&server(code, "detail: x", None, None), &LOGIN);
+            let message = feedback.general.expect(code);
+            assert!(!message.contains("detail"), "{code}: {message}");
+        }
     }
 
     #[test]
@@ -372,12 +459,5 @@ mod tests {
             Feedback::from_error(&offline, &LOGIN).general.as_deref(),
             Some("The CopyTrade server cannot be reached.")
         );
-    }
-
-    #[test]
-    fn sentences_get_a_capital_and_one_full_stop() {
-        assert_eq!(sentence("log in first"), "Log in first.");
-        assert_eq!(sentence("Done."), "Done.");
-        assert_eq!(sentence("  "), "");
     }
 }

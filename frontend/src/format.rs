@@ -1,8 +1,11 @@
-//! How server values read on screen: versions, database names, times, devices.
+//! How server values read on screen: versions, database names, times, ages, money, quantities,
+//! devices.
 //!
 //! Pure functions, tested on the host (`cargo test -p frontend`). Times come from the
 //! server as RFC 3339 text and are shown in the server's own zone (UTC for CopyTrade), because
-//! the point of the clock is what the server sees, not the viewer's local time.
+//! the point of the clock is what the server sees, not the viewer's local time. Amounts carry
+//! no currency sign: a broker account's currency is the venue's (dollars for futures, USDT on
+//! the crypto venues), and the API does not name it.
 
 use crate::api::operations::server_info::DatabaseKind;
 
@@ -130,6 +133,20 @@ impl Clock {
         format!("{}, {}", self.date_label(), self.time_label())
     }
 
+    /// Seconds since 1970-01-01T00:00:00Z: to measure how old something is.
+    pub fn unix_seconds(&self) -> i64 {
+        let days = days_since_epoch(
+            i64::from(self.year),
+            i64::from(self.month),
+            i64::from(self.day),
+        );
+        days * 86_400
+            + i64::from(self.hour) * 3_600
+            + i64::from(self.minute) * 60
+            + i64::from(self.second)
+            - i64::from(self.offset_minutes) * 60
+    }
+
     fn zone_label(&self) -> String {
         if self.offset_minutes == 0 {
             return "UTC".to_owned();
@@ -150,6 +167,98 @@ impl Clock {
         // A value below 7 always fits.
         u8::try_from(sum % 7).unwrap_or(0)
     }
+}
+
+/// Days from 1970-01-01 to a Gregorian date. Counting years from March puts the leap day
+/// last, so a year's day number is a linear formula in its month; 400-year eras repeat exactly.
+fn days_since_epoch(year: i64, month: i64, day: i64) -> i64 {
+    const DAYS_PER_ERA: i64 = 146_097;
+    // Days from 0000-03-01 to 1970-01-01.
+    const EPOCH_SHIFT: i64 = 719_468;
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let month_from_march = (month + 9) % 12;
+    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * DAYS_PER_ERA + day_of_era - EPOCH_SHIFT
+}
+
+/// How long ago something was, from its age in seconds: `less than a day`, `12 days`,
+/// `3 months`, `2 years`. Days up to two months, because a key's 30-day rotation is counted in
+/// days; a future moment (a clock ahead of the browser's) reads as new.
+pub fn age_label(seconds: i64) -> String {
+    let days = seconds.max(0) / 86_400;
+    let plural = |count: i64, unit: &str| {
+        if count == 1 {
+            format!("1 {unit}")
+        } else {
+            format!("{count} {unit}s")
+        }
+    };
+    match days {
+        0 => "less than a day".to_owned(),
+        1..60 => plural(days, "day"),
+        60..730 => plural(days / 30, "month"),
+        _ => plural(days / 365, "year"),
+    }
+}
+
+/// An account balance: `25,000.00`, `-1,234.50`; two decimals, thousands grouped.
+pub fn money_label(amount: f64) -> String {
+    decimal_label(amount, 2, 2, false)
+}
+
+/// A price: thousands grouped, at least two decimals and up to eight (crypto prices can be
+/// tiny): `4,512.25`, `0.00001234`.
+pub fn price_label(price: f64) -> String {
+    decimal_label(price, 2, 8, false)
+}
+
+/// A position's size, signed because the sign is its side: `+2` long, `-0.5` short, `0`.
+pub fn quantity_label(quantity: f64) -> String {
+    decimal_label(quantity, 0, 8, true)
+}
+
+/// `value` rounded to at most `max_decimals` places, trailing zeros dropped down to
+/// `min_decimals`, thousands grouped with commas. A sign only when the rounded value is not
+/// zero (`-` below, `+` above if `plus`). Not a number reads `—`.
+fn decimal_label(value: f64, min_decimals: usize, max_decimals: usize, plus: bool) -> String {
+    if !value.is_finite() {
+        return "—".to_owned();
+    }
+    let fixed = format!("{:.*}", max_decimals, value.abs());
+    let (whole, fraction) = fixed.split_once('.').unwrap_or((fixed.as_str(), ""));
+    let kept = fraction.trim_end_matches('0');
+    let fraction = format!("{kept:0<min_decimals$}");
+    let zero = whole
+        .bytes()
+        .chain(fraction.bytes())
+        .all(|digit| digit == b'0');
+    let sign = match (zero, value < 0.0, plus) {
+        (true, _, _) => "",
+        (false, true, _) => "-",
+        (false, false, true) => "+",
+        (false, false, false) => "",
+    };
+    let mut text = format!("{sign}{}", group_thousands(whole));
+    if !fraction.is_empty() {
+        text.push('.');
+        text.push_str(&fraction);
+    }
+    text
+}
+
+/// `1234567` reads `1,234,567`.
+fn group_thousands(digits: &str) -> String {
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    grouped
 }
 
 /// Browsers by the product token that names them, most specific first: Edge and Opera also
@@ -236,6 +345,20 @@ fn major_version<'a>(agent: &'a str, token: &str) -> Option<&'a str> {
     (end > 0).then(|| &rest[..end])
 }
 
+/// A capital first letter and a full stop.
+pub fn sentence(text: &str) -> String {
+    let text = text.trim();
+    let mut chars = text.chars();
+    let Some(first) = chars.next() else {
+        return String::new();
+    };
+    let mut sentence: String = first.to_uppercase().chain(chars).collect();
+    if !sentence.ends_with(['.', '!', '?']) {
+        sentence.push('.');
+    }
+    sentence
+}
+
 /// The decimal value of ASCII digits, or `None` if any byte is not one.
 fn digits(bytes: &[u8]) -> Option<u32> {
     bytes.iter().try_fold(0_u32, |value, byte| {
@@ -303,6 +426,59 @@ mod tests {
     }
 
     #[test]
+    fn moments_count_seconds_from_the_unix_epoch() {
+        let seconds = |text: &str| Clock::parse(text).expect(text).unix_seconds();
+        assert_eq!(seconds("1970-01-01T00:00:00Z"), 0);
+        assert_eq!(seconds("1969-12-31T23:59:59Z"), -1);
+        assert_eq!(seconds("2000-03-01T00:00:00Z"), 951_868_800);
+        assert_eq!(seconds("2025-11-23T18:42:07.25Z"), 1_763_923_327);
+        // 09:05 at UTC-05:30 is 14:35 UTC.
+        assert_eq!(seconds("2024-02-29T09:05:00-05:30"), 1_709_217_300);
+    }
+
+    #[test]
+    fn ages_read_in_days_then_months_then_years() {
+        const DAY: i64 = 86_400;
+        assert_eq!(age_label(-5), "less than a day");
+        assert_eq!(age_label(DAY - 1), "less than a day");
+        assert_eq!(age_label(DAY), "1 day");
+        assert_eq!(age_label(31 * DAY + 5), "31 days");
+        assert_eq!(age_label(59 * DAY), "59 days");
+        assert_eq!(age_label(60 * DAY), "2 months");
+        assert_eq!(age_label(400 * DAY), "13 months");
+        assert_eq!(age_label(730 * DAY), "2 years");
+    }
+
+    #[test]
+    fn money_has_two_decimals_and_grouped_thousands() {
+        assert_eq!(money_label(25_000.0), "25,000.00");
+        assert_eq!(money_label(100_000.0), "100,000.00");
+        assert_eq!(money_label(1_234_567.891), "1,234,567.89");
+        assert_eq!(money_label(-1_234.5), "-1,234.50");
+        assert_eq!(money_label(999.999), "1,000.00");
+        assert_eq!(money_label(0.0), "0.00");
+        assert_eq!(money_label(-0.001), "0.00");
+        assert_eq!(money_label(f64::NAN), "—");
+    }
+
+    #[test]
+    fn prices_keep_small_decimals() {
+        assert_eq!(price_label(4_512.25), "4,512.25");
+        assert_eq!(price_label(67_000.0), "67,000.00");
+        assert_eq!(price_label(0.000_012_34), "0.00001234");
+        assert_eq!(price_label(1.5), "1.50");
+    }
+
+    #[test]
+    fn quantities_are_signed_by_side() {
+        assert_eq!(quantity_label(2.0), "+2");
+        assert_eq!(quantity_label(-0.5), "-0.5");
+        assert_eq!(quantity_label(0.0), "0");
+        assert_eq!(quantity_label(-0.000_000_001), "0");
+        assert_eq!(quantity_label(1_500.0), "+1,500");
+    }
+
+    #[test]
     fn browsers_and_systems_are_named() {
         let cases = [
             (
@@ -365,5 +541,12 @@ mod tests {
         ] {
             assert_eq!(Clock::parse(text), None, "{text:?}");
         }
+    }
+
+    #[test]
+    fn sentences_get_a_capital_and_one_full_stop() {
+        assert_eq!(sentence("log in first"), "Log in first.");
+        assert_eq!(sentence("Done."), "Done.");
+        assert_eq!(sentence("  "), "");
     }
 }

@@ -161,6 +161,23 @@ pub async fn list(db: &Db, user: Id) -> Result<Vec<Connection>, DbError> {
         .collect()
 }
 
+/// Every user's connections last checked before `before` (the daily key check).
+pub async fn checked_before(db: &Db, before: Ts) -> Result<Vec<Connection>, DbError> {
+    let rows: Vec<ConnectionRow> = with_conn!(db, read, |c| {
+        Ok::<_, DbError>(
+            broker_connections::table
+                .filter(broker_connections::last_checked_at.lt(before))
+                .order(broker_connections::last_checked_at)
+                .select(ConnectionRow::as_select())
+                .load(c)
+                .await?,
+        )
+    })?;
+    rows.into_iter()
+        .map(ConnectionRow::into_connection)
+        .collect()
+}
+
 /// One of the user's connections; `None` if it does not exist or is someone else's.
 pub async fn get(db: &Db, user: Id, id: Id) -> Result<Option<Connection>, DbError> {
     let row: Option<ConnectionRow> = with_conn!(db, read, |c| {

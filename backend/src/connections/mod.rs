@@ -154,7 +154,10 @@ pub fn trade_only_guidance(broker: BrokerKind) -> &'static str {
         BrokerKind::Tradovate | BrokerKind::Apex => {
             "create a dedicated API app with only Orders, Positions, Account, Contract Library and Market Data rights, and no withdrawal"
         }
-        BrokerKind::TopstepX | BrokerKind::Paper => "create a new API key for CopyTrade alone",
+        BrokerKind::TopstepX => "create a new API key for CopyTrade alone",
+        BrokerKind::Paper => {
+            "no key needed: CopyTrade simulates an account with the starting balance you choose"
+        }
     }
 }
 

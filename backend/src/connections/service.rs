@@ -18,6 +18,7 @@ use crate::brokers::{
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::db::types::{Id, Ts};
+use crate::shutdown::Shutdown;
 use crate::vault::{SecretString, Vault, associated_data};
 
 /// What a user asks to link.
@@ -32,6 +33,8 @@ pub struct LinkRequest {
 }
 
 const MAX_LABEL_CHARS: usize = 60;
+/// How often each linked key is checked with its broker.
+const CHECK_EVERY_HOURS: i64 = 24;
 
 /// Linked broker connections; cheap to clone.
 #[derive(Clone)]
@@ -224,7 +227,15 @@ impl Connections {
     /// an error of this call but the connection's status and `lastError`.
     pub async fn test(&self, user: &User, id: Id) -> Result<Connection, ConnectionError> {
         let connection = self.get(user, id).await?;
-        let outcome = match self.adapter(&connection).await {
+        self.check(&connection).await?;
+        self.get(user, id).await
+    }
+
+    /// Checks one stored connection with the broker and records the outcome. A key that has
+    /// gained withdrawal rights becomes `REFUSED` (copying to it stops) and the user's security
+    /// log says so.
+    async fn check(&self, connection: &Connection) -> Result<(), ConnectionError> {
+        let outcome = match self.adapter(connection).await {
             Ok(adapter) => self.verify(connection.broker, adapter.as_ref()).await,
             Err(err) => Err(err),
         };
@@ -259,10 +270,54 @@ impl Connections {
             accounts: &accounts,
             now: self.now(),
         };
-        if !db::record_check(&self.db, user.id, id, &check, None).await? {
+        if !db::record_check(&self.db, connection.user_id, connection.id, &check, None).await? {
             return Err(ConnectionError::NotFound);
         }
-        self.get(user, id).await
+        if status == ConnectionStatus::Refused && connection.status != ConnectionStatus::Refused {
+            let meta = RequestMeta {
+                ip: std::net::IpAddr::from([127, 0, 0, 1]),
+                user_agent: Some("CopyTrade key check".to_owned()),
+            };
+            self.auth
+                .record_event(
+                    connection.user_id,
+                    SecurityEventKind::BrokerKeyRefused,
+                    &meta,
+                )
+                .await?;
+            tracing::warn!(connection = %connection.id, "a linked key gained withdrawal rights: refused");
+        }
+        Ok(())
+    }
+
+    /// Checks every connection not checked for a day (SEC-14: keys are re-checked daily);
+    /// returns how many were checked.
+    pub async fn check_stale(&self) -> Result<usize, ConnectionError> {
+        let before = Ts::new(self.clock.now() - chrono::Duration::hours(CHECK_EVERY_HOURS));
+        let due = db::checked_before(&self.db, before).await?;
+        for connection in &due {
+            if let Err(err) = self.check(connection).await {
+                tracing::warn!(connection = %connection.id, %err, "daily key check failed");
+            }
+        }
+        Ok(due.len())
+    }
+
+    /// Runs [`Self::check_stale`] every hour until shutdown.
+    pub async fn run_daily_checks(self, shutdown: Shutdown) {
+        let mut ticker = tokio::time::interval(std::time::Duration::from_secs(3600));
+        let stopped = shutdown.wait();
+        tokio::pin!(stopped);
+        loop {
+            tokio::select! {
+                () = &mut stopped => return,
+                _ = ticker.tick() => {
+                    if let Err(err) = self.check_stale().await {
+                        tracing::warn!(%err, "daily key checks failed; retrying in an hour");
+                    }
+                }
+            }
+        }
     }
 
     /// Deletes a connection and its sealed credentials at once.

@@ -7,6 +7,7 @@
 mod account;
 mod connections;
 pub mod error;
+mod redact;
 pub mod request;
 mod server;
 
@@ -63,6 +64,7 @@ pub fn build_schema(
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
     .limit_directives(MAX_DIRECTIVES)
+    .extension(redact::RedactSyntaxErrors)
     .data(info)
     .data(auth)
     .data(connections);

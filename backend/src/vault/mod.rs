@@ -97,11 +97,15 @@ impl KeyRing {
     }
 }
 
-/// Key files to watch: the data directory and the `master.key` time last loaded.
+/// Key files to watch: the data directory and the `master.key` version last loaded.
 struct KeyFiles {
     dir: PathBuf,
-    loaded: Mutex<Option<SystemTime>>,
+    loaded: Mutex<Option<FileStamp>>,
 }
+
+/// Identifies one version of a key file: a rotation replaces the file (a new inode), so this
+/// changes even when the clock's resolution would give both versions the same time.
+type FileStamp = (u64, SystemTime);
 
 /// Encrypts and opens secrets with the server's key ring.
 pub struct Vault {
@@ -117,7 +121,7 @@ impl Vault {
             SecretSource::File(path) | SecretSource::Generated(path) => {
                 path.parent().map(|dir| KeyFiles {
                     dir: dir.to_path_buf(),
-                    loaded: Mutex::new(modified(&path.clone())),
+                    loaded: Mutex::new(modified(path)),
                 })
             }
             SecretSource::Env(_) => None,
@@ -230,10 +234,10 @@ impl Vault {
     }
 }
 
-fn modified(path: &std::path::Path) -> Option<SystemTime> {
-    std::fs::metadata(path)
-        .and_then(|meta| meta.modified())
-        .ok()
+fn modified(path: &std::path::Path) -> Option<FileStamp> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.ino(), meta.modified().ok()?))
 }
 
 /// The fingerprint of a master key: the key id its blobs carry.

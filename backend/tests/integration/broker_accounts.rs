@@ -397,6 +397,30 @@ async fn bad_link_requests_say_what_is_wrong(backend: Backend) {
     assert_eq!(seen["data"]["brokerConnections"], json!([]));
 }
 
+async fn linked_keys_are_checked_again_every_day(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let trader = register(&app, "daily@example.com").await;
+    link_paper(&app, &trader, "Daily", 1_000.0).await;
+    let connections = &app.app.state.connections;
+    assert_eq!(connections.check_stale().await.unwrap(), 0);
+    app.clock.advance(chrono::Duration::hours(25));
+    assert_eq!(connections.check_stale().await.unwrap(), 1);
+    // Checked now: not due again for a day.
+    assert_eq!(connections.check_stale().await.unwrap(), 0);
+    let listed = app
+        .gql_with(
+            "{ brokerConnections { status lastCheckedAt } }",
+            json!({}),
+            &trader,
+        )
+        .await
+        .json();
+    assert_eq!(
+        listed["data"]["brokerConnections"][0]["status"],
+        "CONNECTED"
+    );
+}
+
 /// Seeds sealed records: traders who began two-factor setup (their seed is sealed).
 async fn traders_with_sealed_seeds(app: &TestApp, count: usize) -> Vec<(Id, String)> {
     let mut seeds = Vec::new();
@@ -536,5 +560,6 @@ on_both_databases!(
     a_canary_secret_never_shows_up_in_answers_the_database_or_the_log,
     another_trader_can_neither_see_nor_touch_a_connection,
     bad_link_requests_say_what_is_wrong,
+    linked_keys_are_checked_again_every_day,
     rotating_the_master_key_under_concurrent_reads_loses_nothing,
 );

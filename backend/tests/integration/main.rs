@@ -14,6 +14,7 @@ mod command_line;
 mod database;
 mod graphql_api;
 mod health;
+mod no_custody;
 mod schema_contract;
 mod several_instances;
 mod subscriptions;

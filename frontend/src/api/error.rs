@@ -36,6 +36,19 @@ pub mod code {
     pub const INVALID_INPUT: &str = "INVALID_INPUT";
     pub const EMAIL_TAKEN: &str = "EMAIL_TAKEN";
     pub const INTERNAL: &str = "INTERNAL";
+    pub const NOT_FOUND: &str = "NOT_FOUND";
+    /// The broker key can withdraw funds: refused, nothing stored.
+    pub const WITHDRAWAL_PERMISSION_REFUSED: &str = "WITHDRAWAL_PERMISSION_REFUSED";
+    /// The broker key cannot trade what CopyTrade needs.
+    pub const KEY_PERMISSION_REFUSED: &str = "KEY_PERMISSION_REFUSED";
+    /// The broker refused the login or key.
+    pub const BROKER_BAD_CREDENTIALS: &str = "BROKER_BAD_CREDENTIALS";
+    /// The broker said no; its reason is in the message.
+    pub const BROKER_REJECTED: &str = "BROKER_REJECTED";
+    /// The broker could not be reached, or asked to slow down.
+    pub const BROKER_UNAVAILABLE: &str = "BROKER_UNAVAILABLE";
+    /// This version of the server has no adapter for the broker.
+    pub const BROKER_UNSUPPORTED: &str = "BROKER_UNSUPPORTED";
 }
 
 /// One entry of a GraphQL response's `errors` list.

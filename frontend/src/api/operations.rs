@@ -6,6 +6,7 @@
 //! Yew can keep them in state and skip re-renders when nothing changed.
 
 use graphql_client::GraphQLQuery;
+use serde::{Deserialize, Serialize};
 
 /// Makes the schema part of this crate's sources for cargo: the derive tracks only the query
 /// files, so without this a changed `schema.graphql` would not rebuild (and re-check) the
@@ -16,6 +17,49 @@ const _SCHEMA: &str = include_str!("../../../schema.graphql");
 /// [`crate::format::Clock`]. Kept as text because the app only shows times, and a date
 /// library would add size to every download.
 pub type DateTime = String;
+
+/// The schema's `BrokerKind`. The broker operations share this one type (`extern_enums`), so
+/// a broker read from one answer goes into another request as is; the other enums are
+/// generated per operation.
+///
+/// A broker this build does not know (a newer server) reads as `Unknown`, which the app shows
+/// but never sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum BrokerKind {
+    Paper,
+    Tradovate,
+    Apex,
+    Topstepx,
+    BinanceUsdm,
+    Bybit,
+    Okx,
+    #[serde(other)]
+    Unknown,
+}
+
+/// The schema's `BrokerEnvironment`: real money, or the venue's demo.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum BrokerEnvironment {
+    Live,
+    Demo,
+    #[serde(other)]
+    Unknown,
+}
+
+/// The schema's `ConnectionStatus`: whether CopyTrade can use a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ConnectionStatus {
+    Connected,
+    /// The last check failed (`lastError` says why).
+    Error,
+    /// The key can withdraw funds: refused until replaced by a trade-only key.
+    Refused,
+    #[serde(other)]
+    Unknown,
+}
 
 /// `Query.serverInfo`: the server's version and database.
 #[derive(GraphQLQuery)]
@@ -146,3 +190,64 @@ pub struct DisableTotp;
     response_derives = "Clone, Debug, PartialEq"
 )]
 pub struct RegenerateBackupCodes;
+
+/// `Query.brokerConnections`: the linked connections with their trading accounts.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/broker_connections.graphql",
+    extern_enums("BrokerKind", "BrokerEnvironment", "ConnectionStatus"),
+    variables_derives = "Clone, PartialEq",
+    response_derives = "Clone, Debug, PartialEq"
+)]
+pub struct BrokerConnections;
+
+/// `Query.brokerCredentialFields`: what each broker needs to link an account.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/broker_credential_fields.graphql",
+    extern_enums("BrokerKind"),
+    variables_derives = "Clone, PartialEq",
+    response_derives = "Clone, Debug, PartialEq"
+)]
+pub struct BrokerCredentialFields;
+
+/// `Mutation.linkBrokerAccount`: checks the credentials with the broker, then stores them.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/link_broker_account.graphql",
+    extern_enums("BrokerKind", "BrokerEnvironment", "ConnectionStatus"),
+    response_derives = "Clone, Debug, PartialEq"
+)]
+pub struct LinkBrokerAccount;
+
+/// `Mutation.updateBrokerCredentials`: new credentials for a connection.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/update_broker_credentials.graphql",
+    extern_enums("ConnectionStatus"),
+    response_derives = "Clone, Debug, PartialEq"
+)]
+pub struct UpdateBrokerCredentials;
+
+/// `Mutation.testBrokerConnection`: checks a connection with the broker now.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/test_broker_connection.graphql",
+    extern_enums("ConnectionStatus"),
+    response_derives = "Clone, Debug, PartialEq"
+)]
+pub struct TestBrokerConnection;
+
+/// `Mutation.unlinkBrokerAccount`: removes a connection and its stored credentials.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/unlink_broker_account.graphql",
+    response_derives = "Clone, Debug, PartialEq"
+)]
+pub struct UnlinkBrokerAccount;

@@ -82,6 +82,10 @@ impl FieldState {
         Callback::from(move |text| state.set(text))
     }
 
+    pub fn set(&self, text: impl Into<String>) {
+        self.0.set(text.into());
+    }
+
     pub fn clear(&self) {
         self.0.set(String::new());
     }
@@ -94,6 +98,12 @@ impl FieldState {
 #[hook]
 pub fn use_field() -> FieldState {
     FieldState(use_state_eq(String::new))
+}
+
+/// A field that starts filled in with a suggestion.
+#[hook]
+pub fn use_field_with(initial: &'static str) -> FieldState {
+    FieldState(use_state_eq(|| initial.to_owned()))
 }
 
 #[hook]
@@ -136,6 +146,9 @@ pub struct TextFieldProps {
     pub disabled: bool,
     #[prop_or_default]
     pub testid: Option<AttrValue>,
+    /// Marks the input as one the server will ask for; the server still decides.
+    #[prop_or_default]
+    pub required: bool,
 }
 
 #[component]
@@ -164,7 +177,13 @@ pub fn TextField(props: &TextFieldProps) -> Html {
     let described_by = (!described_by.is_empty()).then(|| described_by.join(" "));
     html! {
         <div class={classes!("field", props.error.is_some().then_some("field--invalid"))}>
-            <label class="field__label" for={props.id.clone()}>{ props.label.clone() }</label>
+            <label class="field__label" for={props.id.clone()}>
+                { props.label.clone() }
+                // Screen readers hear `aria-required` on the input instead.
+                if props.required {
+                    <span class="field__required" aria-hidden="true">{ "required" }</span>
+                }
+            </label>
             <input
                 ref={input}
                 class="field__input"
@@ -177,6 +196,7 @@ pub fn TextField(props: &TextFieldProps) -> Html {
                 placeholder={props.placeholder.clone()}
                 maxlength={props.maxlength.map(|length| length.to_string())}
                 aria-invalid={props.error.is_some().then_some("true")}
+                aria-required={props.required.then_some("true")}
                 aria-describedby={described_by}
                 disabled={props.disabled}
                 data-testid={props.testid.clone()}
@@ -190,6 +210,45 @@ pub fn TextField(props: &TextFieldProps) -> Html {
             }
         </div>
     }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct CodeFieldProps {
+    /// The input's id, unique on the page.
+    pub id: AttrValue,
+    pub field: FieldState,
+    pub error: Option<String>,
+    /// Whether a backup code is accepted too (everywhere but the first confirmation).
+    #[prop_or(true)]
+    pub backup_allowed: bool,
+}
+
+/// The second factor that account changes ask for when two-factor login is on.
+#[component]
+pub fn CodeField(props: &CodeFieldProps) -> Html {
+    let hint = if props.backup_allowed {
+        "The 6-digit code from your authenticator app, or one of your backup codes."
+    } else {
+        "The 6-digit code your authenticator app shows for CopyTrade."
+    };
+    html! {
+        <TextField
+            id={props.id.clone()}
+            label="Authentication code"
+            value={props.field.value()}
+            on_input={props.field.on_input()}
+            autocomplete="one-time-code"
+            inputmode={(!props.backup_allowed).then_some(AttrValue::Static("numeric"))}
+            hint={hint}
+            error={props.error.clone()}
+        />
+    }
+}
+
+/// The code as the API takes it: trimmed, `None` when the form does not ask for one (two-factor
+/// login is off) or the field was left empty (the server then says a code is needed).
+pub fn code_value(asked: bool, field: &FieldState) -> Option<String> {
+    (asked && !field.is_blank()).then(|| field.text().trim().to_owned())
 }
 
 #[derive(Properties, PartialEq)]

@@ -19,7 +19,10 @@ mod status_bar;
 
 pub use auth_card::{AuthCard, AuthCardLoading};
 pub use empty_state::EmptyState;
-pub use form::{FieldState, FormAlert, SubmitButton, TextField, use_field, use_submission};
+pub use form::{
+    CodeField, FormAlert, SubmitButton, TextField, code_value, use_field, use_field_with,
+    use_submission,
+};
 pub use icons::{Icon, IconName, Logo};
 pub use live_badge::LiveBadge;
 pub use nav::Sidebar;

@@ -6,12 +6,13 @@ use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use super::{CodeField, SettingsCard, code_value};
+use super::SettingsCard;
 use crate::api::fetch;
 use crate::api::operations::{DeleteAccount, delete_account};
 use crate::app::Route;
 use crate::components::{
-    Farewell, FormAlert, IconName, SubmitButton, TextField, use_field, use_session, use_submission,
+    CodeField, Farewell, FormAlert, IconName, SubmitButton, TextField, code_value, use_field,
+    use_session, use_submission,
 };
 use crate::feedback::{Feedback, Form};
 

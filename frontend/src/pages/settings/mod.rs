@@ -23,7 +23,7 @@ use self::sessions::SessionsCard;
 use self::two_factor::TwoFactorCard;
 use crate::api::hooks::use_query;
 use crate::api::operations::{SecurityEvents, security_events};
-use crate::components::{FieldState, Icon, IconName, PageHeader, TextField, User, use_session};
+use crate::components::{Icon, IconName, PageHeader, User, use_session};
 use crate::format::Clock;
 
 /// How many security events the page lists.
@@ -121,43 +121,4 @@ fn SettingsCard(props: &SettingsCardProps) -> Html {
             { props.children.clone() }
         </section>
     }
-}
-
-#[derive(Properties, PartialEq)]
-struct CodeFieldProps {
-    /// The input's id, unique on the page.
-    id: AttrValue,
-    field: FieldState,
-    error: Option<String>,
-    /// Whether a backup code is accepted too (everywhere but the first confirmation).
-    #[prop_or(true)]
-    backup_allowed: bool,
-}
-
-/// The second factor that account changes ask for when two-factor login is on.
-#[component]
-fn CodeField(props: &CodeFieldProps) -> Html {
-    let hint = if props.backup_allowed {
-        "The 6-digit code from your authenticator app, or one of your backup codes."
-    } else {
-        "The 6-digit code your authenticator app shows for CopyTrade."
-    };
-    html! {
-        <TextField
-            id={props.id.clone()}
-            label="Authentication code"
-            value={props.field.value()}
-            on_input={props.field.on_input()}
-            autocomplete="one-time-code"
-            inputmode={(!props.backup_allowed).then_some(AttrValue::Static("numeric"))}
-            hint={hint}
-            error={props.error.clone()}
-        />
-    }
-}
-
-/// The code as the API takes it: trimmed, `None` when two-factor login is off or the field
-/// was left empty (the server then says a code is needed).
-fn code_value(totp_enabled: bool, field: &FieldState) -> Option<String> {
-    (totp_enabled && !field.is_blank()).then(|| field.text().trim().to_owned())
 }

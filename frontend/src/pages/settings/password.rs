@@ -4,11 +4,12 @@
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
-use super::{CodeField, SettingsCard, code_value};
+use super::SettingsCard;
 use crate::api::fetch;
 use crate::api::operations::{ChangePassword, change_password};
 use crate::components::{
-    FormAlert, IconName, SubmitButton, TextField, User, use_field, use_session, use_submission,
+    CodeField, FormAlert, IconName, SubmitButton, TextField, User, code_value, use_field,
+    use_session, use_submission,
 };
 use crate::feedback::{Feedback, Form};
 

@@ -1,4 +1,5 @@
-//! The security log: what happened to the account, when, from which IP and which device.
+//! The security log: what happened to the account (log-ins, password and two-factor changes,
+//! broker accounts linked, unlinked or re-keyed), when, from which IP and which device.
 //! The newest entries, as the server keeps them; it says what to look out for (a log-in
 //! attempt that was not you) without alarming about the usual ones.
 
@@ -33,6 +34,15 @@ fn describe(kind: &SecurityEventKind) -> (String, Tone) {
         SecurityEventKind::TOTP_DISABLED => ("Two-factor login turned off", Tone::Notable),
         SecurityEventKind::BACKUP_CODE_USED => ("Backup code used", Tone::Notable),
         SecurityEventKind::BACKUP_CODES_REGENERATED => ("New backup codes made", Tone::Routine),
+        SecurityEventKind::BROKER_LINKED => ("Broker account linked", Tone::Routine),
+        SecurityEventKind::BROKER_UNLINKED => ("Broker account unlinked", Tone::Routine),
+        // New keys for a broker account, or one turned away: worth a look if it was not you.
+        SecurityEventKind::BROKER_CREDENTIALS_CHANGED => {
+            ("Broker credentials changed", Tone::Notable)
+        }
+        SecurityEventKind::BROKER_KEY_REFUSED => {
+            ("Broker key refused: it could withdraw funds", Tone::Notable)
+        }
         // A newer server may log more: show its name as sent.
         SecurityEventKind::Other(name) => return (name.clone(), Tone::Routine),
     };
@@ -58,7 +68,7 @@ pub fn SecurityLogCard(props: &SecurityLogCardProps) -> Html {
         Remote::Failed(error) => failed(error, &props.on_retry),
         Remote::Ready(data) if data.security_events.is_empty() => html! {
             <EmptyState icon={IconName::Activity} title="Nothing logged yet">
-                { "Log-ins and changes to your password and two-factor login will be listed here." }
+                { "Log-ins, changes to your password and two-factor login, and broker accounts linked or unlinked will be listed here." }
             </EmptyState>
         },
         Remote::Ready(data) => html! {
@@ -112,6 +122,10 @@ fn kind_name(kind: &SecurityEventKind) -> String {
         SecurityEventKind::TOTP_DISABLED => "TOTP_DISABLED",
         SecurityEventKind::BACKUP_CODE_USED => "BACKUP_CODE_USED",
         SecurityEventKind::BACKUP_CODES_REGENERATED => "BACKUP_CODES_REGENERATED",
+        SecurityEventKind::BROKER_LINKED => "BROKER_LINKED",
+        SecurityEventKind::BROKER_UNLINKED => "BROKER_UNLINKED",
+        SecurityEventKind::BROKER_CREDENTIALS_CHANGED => "BROKER_CREDENTIALS_CHANGED",
+        SecurityEventKind::BROKER_KEY_REFUSED => "BROKER_KEY_REFUSED",
         SecurityEventKind::Other(name) => name,
     }
     .to_owned()
@@ -144,6 +158,10 @@ mod tests {
             SecurityEventKind::TOTP_DISABLED,
             SecurityEventKind::BACKUP_CODE_USED,
             SecurityEventKind::BACKUP_CODES_REGENERATED,
+            SecurityEventKind::BROKER_LINKED,
+            SecurityEventKind::BROKER_UNLINKED,
+            SecurityEventKind::BROKER_CREDENTIALS_CHANGED,
+            SecurityEventKind::BROKER_KEY_REFUSED,
         ];
         for kind in kinds {
             let (text, _) = describe(&kind);
@@ -151,6 +169,10 @@ mod tests {
             assert_ne!(text, kind_name(&kind), "{text}");
         }
         assert_eq!(describe(&SecurityEventKind::LOGIN_FAILED).1, Tone::Notable);
+        assert_eq!(
+            describe(&SecurityEventKind::BROKER_KEY_REFUSED).1,
+            Tone::Notable
+        );
     }
 
     #[test]

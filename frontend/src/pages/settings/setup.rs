@@ -8,10 +8,11 @@
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
-use super::CodeField;
 use crate::api::fetch;
 use crate::api::operations::{ConfirmTotp, begin_totp_setup, confirm_totp};
-use crate::components::{FormAlert, SubmitButton, use_field, use_session, use_submission};
+use crate::components::{
+    CodeField, FormAlert, SubmitButton, use_field, use_session, use_submission,
+};
 use crate::feedback::{Feedback, Form};
 
 const FORM: Form = Form {

@@ -10,16 +10,17 @@ use std::rc::Rc;
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
+use super::SettingsCard;
 use super::backup_codes::BackupCodes;
 use super::setup::{Setup, SetupPanel};
-use super::{CodeField, SettingsCard};
 use crate::api::fetch;
 use crate::api::operations::{
     BeginTotpSetup, DisableTotp, RegenerateBackupCodes, begin_totp_setup, disable_totp,
     regenerate_backup_codes,
 };
 use crate::components::{
-    FormAlert, IconName, SubmitButton, TextField, User, use_field, use_session, use_submission,
+    CodeField, FormAlert, IconName, SubmitButton, TextField, User, use_field, use_session,
+    use_submission,
 };
 use crate::feedback::{Feedback, Form};
 
