@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use crate::auth::Auth;
 use crate::auth::token::TokenKeys;
 use crate::brokers::Brokers;
+use crate::brokers::http::HttpClient;
 use crate::brokers::paper::PaperExchange;
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError, ServerSecrets, secrets::SecretSource};
@@ -35,6 +36,8 @@ pub enum StartupError {
         addr: SocketAddr,
         reason: std::io::Error,
     },
+    #[error("cannot set up TLS for broker connections: {0}")]
+    Tls(String),
     #[error("the server stopped with an error: {0}")]
     Serve(std::io::Error),
 }
@@ -110,9 +113,12 @@ impl App {
             vault.clone(),
             clock.clone(),
         );
+        let http = HttpClient::new(crate::brokers::http::DEFAULT_TIMEOUT)
+            .map_err(|err| StartupError::Tls(err.to_string()))?;
         let brokers = Brokers::new(
             config.broker_endpoints.clone(),
             PaperExchange::new(db.clone(), clock.clone()),
+            http,
         );
         let connections = Connections::new(db.clone(), vault, brokers.clone(), auth.clone(), clock);
         let options = SchemaOptions {

@@ -6,8 +6,10 @@
 //! read, place, cancel, flatten and stream (SEC-13): no withdrawal, transfer or wallet call
 //! exists anywhere. Venue URLs come only from the operator ([`endpoints`], SEC-21).
 
+pub mod bybit;
 pub mod credentials;
 pub mod endpoints;
+pub mod http;
 pub mod paper;
 
 use std::sync::Arc;
@@ -381,13 +383,19 @@ pub trait BrokerAdapter: Send + Sync {
 pub struct Brokers {
     pub endpoints: Arc<BrokerEndpoints>,
     pub paper: paper::PaperExchange,
+    http: http::HttpClient,
 }
 
 impl Brokers {
-    pub fn new(endpoints: BrokerEndpoints, paper: paper::PaperExchange) -> Self {
+    pub fn new(
+        endpoints: BrokerEndpoints,
+        paper: paper::PaperExchange,
+        http: http::HttpClient,
+    ) -> Self {
         Self {
             endpoints: Arc::new(endpoints),
             paper,
+            http,
         }
     }
 
@@ -396,12 +404,32 @@ impl Brokers {
     pub fn adapter(
         &self,
         kind: BrokerKind,
-        _environment: BrokerEnvironment,
+        environment: BrokerEnvironment,
         connection: &str,
-        _credentials: &Credentials,
+        credentials: &Credentials,
     ) -> Result<Arc<dyn BrokerAdapter>, BrokerError> {
+        use credentials::Field;
+        let field = |field: Field| {
+            credentials
+                .get(field)
+                .cloned()
+                .ok_or_else(|| BrokerError::BadCredentials(format!("{} is missing", field.name())))
+        };
         match kind {
             BrokerKind::Paper => Ok(Arc::new(self.paper.login(connection))),
+            BrokerKind::Bybit => {
+                let endpoint = self
+                    .endpoints
+                    .get(kind, environment)
+                    .cloned()
+                    .ok_or(BrokerError::Unsupported(kind.display_name()))?;
+                Ok(Arc::new(bybit::BybitAdapter::new(
+                    self.http.clone(),
+                    endpoint,
+                    field(Field::ApiKey)?,
+                    field(Field::ApiSecret)?,
+                )))
+            }
             other => Err(BrokerError::Unsupported(other.display_name())),
         }
     }

@@ -9,7 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
 use crate::support::PgTestDb;
-use crate::support::http::{request, wait_healthy};
+use crate::support::http::{request, request_with, wait_healthy};
 
 fn copytrade(args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_copytrade"));
@@ -183,7 +183,7 @@ async fn serve_and_stop(env: &[(&str, &str)], expected_database: &str) {
     let addr = free_port().to_string();
     let mut env = env.to_vec();
     env.push(("COPYTRADE_LISTEN", &addr));
-    let mut child = copytrade(&["serve"], &env)
+    let child = copytrade(&["serve"], &env)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -212,23 +212,7 @@ async fn serve_and_stop(env: &[(&str, &str)], expected_database: &str) {
         assert!(!body.contains("LOG-CANARY-77"), "{body}");
     }
 
-    let term = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(term.success());
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "server ignored SIGTERM"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    let output = child.wait_with_output().unwrap();
+    let (status, output) = terminate(child).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(status.success(), "{stderr}");
     assert!(stderr.contains("shutting down"), "{stderr}");
@@ -259,6 +243,112 @@ fn rotate_master_key_makes_a_new_key_and_keeps_the_old_one_only_while_used() {
     assert_ne!(Some(after), before);
     // No record used the old key, so it was retired at once.
     assert!(!dir.path().join("master.key.previous").exists());
+}
+
+/// Sends SIGTERM and waits (at most 10 s) for the server to exit; returns its output.
+async fn terminate(mut child: std::process::Child) -> (std::process::ExitStatus, Output) {
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "server ignored SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    (status, child.wait_with_output().unwrap())
+}
+
+/// SEC-3 end to end: a Bybit key linked, checked and re-keyed through the running server,
+/// logging at debug level, leaves neither its secret nor the key in the log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_linked_secret_never_reaches_the_server_log() {
+    const KEY: &str = "AKEY-log-0000-77aa";
+    const SECRET: &str = "LOG-CANARY-bybit-secret";
+    let fake = crate::support::fake_bybit::FakeBybit::start(KEY, SECRET).await;
+    let dir = tempfile::tempdir().unwrap();
+    let addr = free_port().to_string();
+    let (rest, ws) = (fake.rest_url(), fake.ws_url());
+    let env = [
+        ("COPYTRADE_DATA_DIR", dir.path().to_str().unwrap()),
+        ("COPYTRADE_LISTEN", addr.as_str()),
+        ("COPYTRADE_ENDPOINT_BYBIT", rest.as_str()),
+        ("COPYTRADE_ENDPOINT_BYBIT_WS", ws.as_str()),
+        ("RUST_LOG", "debug"),
+    ];
+    let child = copytrade(&["serve"], &env)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let addr: SocketAddr = addr.parse().unwrap();
+    wait_healthy(addr, Duration::from_secs(20)).await;
+    let gql = |body: serde_json::Value, token: Option<String>| async move {
+        let (status, answer) = request_with(
+            addr,
+            "POST",
+            "/graphql",
+            Some(&body.to_string()),
+            token.as_deref(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(status, 200, "{answer}");
+        answer
+    };
+    let registered = gql(
+        serde_json::json!({ "query": "mutation { register(email: \"log@example.com\", password: \"a long trading passphrase\") { token } }" }),
+        None,
+    )
+    .await;
+    let token = serde_json::from_str::<serde_json::Value>(&registered).unwrap()["data"]["register"]
+        ["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let link = "mutation($c: BrokerCredentialsInput!) { linkBrokerAccount(input: {broker: BYBIT, environment: LIVE, label: \"main\", credentials: $c}) { id status } }";
+    let mut answers = Vec::new();
+    for secret in [format!("{SECRET}-wrong"), SECRET.to_owned()] {
+        answers.push(
+            gql(
+                serde_json::json!({ "query": link, "variables": { "c": { "apiKey": KEY, "apiSecret": secret } } }),
+                Some(token.clone()),
+            )
+            .await,
+        );
+    }
+    assert!(answers[1].contains("CONNECTED"), "{}", answers[1]);
+    answers.push(
+        gql(
+            serde_json::json!({ "query": "{ brokerConnections { id status credentialHint accounts { balance } } }" }),
+            Some(token.clone()),
+        )
+        .await,
+    );
+    let (status, output) = terminate(child).await;
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(status.success(), "{log}");
+    assert!(
+        log.contains("broker account linked"),
+        "the log is not the server's: {log}"
+    );
+    for text in answers.iter().chain([&log]) {
+        assert!(
+            !text.contains(SECRET) && !text.contains(KEY),
+            "a credential leaked: {text}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

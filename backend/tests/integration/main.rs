@@ -10,6 +10,7 @@ mod two_factor;
 
 mod accounts;
 mod broker_accounts;
+mod bybit;
 mod command_line;
 mod database;
 mod graphql_api;

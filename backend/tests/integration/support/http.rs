@@ -13,6 +13,17 @@ pub async fn request(
     path: &str,
     json_body: Option<&str>,
 ) -> std::io::Result<(u16, String)> {
+    request_with(addr, method, path, json_body, None).await
+}
+
+/// Like [`request`], with `Authorization: Bearer <token>` when a token is given.
+pub async fn request_with(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    json_body: Option<&str>,
+    token: Option<&str>,
+) -> std::io::Result<(u16, String)> {
     let mut stream = TcpStream::connect(addr).await?;
     let body = json_body.unwrap_or_default();
     let content_type = if json_body.is_some() {
@@ -20,8 +31,11 @@ pub async fn request(
     } else {
         ""
     };
+    let authorization = token.map_or(String::new(), |token| {
+        format!("Authorization: Bearer {token}\r\n")
+    });
     let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{content_type}Content-Length: {}\r\n\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{content_type}{authorization}Content-Length: {}\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes()).await?;

@@ -1,6 +1,7 @@
 //! Test helpers: a [`TestApp`] running the real router on a real database, and raw HTTP for
 //! tests that talk to a real socket.
 
+pub mod fake_bybit;
 pub mod http;
 pub mod postgres;
 
