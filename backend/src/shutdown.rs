@@ -34,6 +34,25 @@ impl Shutdown {
     }
 }
 
+/// Runs `task` every `period` (the first time at once) until shutdown; a run in progress
+/// finishes first. For background work: the paper broker's matcher, daily key checks.
+pub async fn every<F, Fut>(period: std::time::Duration, shutdown: Shutdown, mut task: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let mut ticker = tokio::time::interval(period);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let stopped = shutdown.wait();
+    tokio::pin!(stopped);
+    loop {
+        tokio::select! {
+            () = &mut stopped => return,
+            _ = ticker.tick() => task().await,
+        }
+    }
+}
+
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.
 pub async fn os_signal() {
     let interrupt = tokio::signal::ctrl_c();

@@ -18,7 +18,7 @@ use crate::brokers::{
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::db::types::{Id, Ts};
-use crate::shutdown::Shutdown;
+use crate::shutdown::{self, Shutdown};
 use crate::vault::{SecretString, Vault, associated_data};
 
 /// What a user asks to link.
@@ -125,23 +125,15 @@ impl Connections {
         request: &LinkRequest,
         meta: &RequestMeta,
     ) -> Result<Connection, ConnectionError> {
-        let adapter = self.brokers.adapter(
-            request.broker,
-            request.environment,
-            &id.to_string(),
-            &request.credentials,
-        )?;
-        let verified = match self.verify(request.broker, adapter.as_ref()).await {
-            Ok(verified) => verified,
-            Err(err) => {
-                if matches!(err, ConnectionError::WithdrawalRefused { .. }) {
-                    self.auth
-                        .record_event(user.id, SecurityEventKind::BrokerKeyRefused, meta)
-                        .await?;
-                }
-                return Err(err);
-            }
-        };
+        let verified = self
+            .verify_new(
+                user,
+                (request.broker, request.environment),
+                id,
+                &request.credentials,
+                meta,
+            )
+            .await?;
         let now = self.now();
         let row = ConnectionRow {
             id,
@@ -187,23 +179,15 @@ impl Connections {
         self.auth
             .verify_second_factor(user, totp_code, meta)
             .await?;
-        let adapter = self.brokers.adapter(
-            connection.broker,
-            connection.environment,
-            &id.to_string(),
-            &credentials,
-        )?;
-        let verified = match self.verify(connection.broker, adapter.as_ref()).await {
-            Ok(verified) => verified,
-            Err(err) => {
-                if matches!(err, ConnectionError::WithdrawalRefused { .. }) {
-                    self.auth
-                        .record_event(user.id, SecurityEventKind::BrokerKeyRefused, meta)
-                        .await?;
-                }
-                return Err(err);
-            }
-        };
+        let verified = self
+            .verify_new(
+                user,
+                (connection.broker, connection.environment),
+                id,
+                &credentials,
+                meta,
+            )
+            .await?;
         let secrets = self.seal(user.id, id, &credentials)?;
         let check = CheckResult {
             status: ConnectionStatus::Connected,
@@ -305,19 +289,12 @@ impl Connections {
 
     /// Runs [`Self::check_stale`] every hour until shutdown.
     pub async fn run_daily_checks(self, shutdown: Shutdown) {
-        let mut ticker = tokio::time::interval(std::time::Duration::from_secs(3600));
-        let stopped = shutdown.wait();
-        tokio::pin!(stopped);
-        loop {
-            tokio::select! {
-                () = &mut stopped => return,
-                _ = ticker.tick() => {
-                    if let Err(err) = self.check_stale().await {
-                        tracing::warn!(%err, "daily key checks failed; retrying in an hour");
-                    }
-                }
+        shutdown::every(std::time::Duration::from_secs(3600), shutdown, || async {
+            if let Err(err) = self.check_stale().await {
+                tracing::warn!(%err, "daily key checks failed; retrying in an hour");
             }
-        }
+        })
+        .await;
     }
 
     /// Deletes a connection and its sealed credentials at once.
@@ -446,6 +423,28 @@ impl Connections {
                 })
             })
             .collect()
+    }
+
+    /// Checks credentials a user is entering; a key refused for withdrawal rights goes into
+    /// the user's security log.
+    async fn verify_new(
+        &self,
+        user: &User,
+        (broker, environment): (BrokerKind, BrokerEnvironment),
+        connection: Id,
+        credentials: &Credentials,
+        meta: &RequestMeta,
+    ) -> Result<Verified, ConnectionError> {
+        let adapter =
+            self.brokers
+                .adapter(broker, environment, &connection.to_string(), credentials)?;
+        let verified = self.verify(broker, adapter.as_ref()).await;
+        if let Err(ConnectionError::WithdrawalRefused { .. }) = &verified {
+            self.auth
+                .record_event(user.id, SecurityEventKind::BrokerKeyRefused, meta)
+                .await?;
+        }
+        verified
     }
 
     /// Logs in, reads the key's permissions (refusing withdrawal rights and keys that cannot

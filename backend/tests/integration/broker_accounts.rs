@@ -14,6 +14,7 @@ use copytrade::vault::{Vault, associated_data, fingerprint, rotation};
 use diesel::{ExpressionMethods, QueryDsl};
 use serde_json::{Value, json};
 
+use crate::support::fake_bybit::FakeBybit;
 use crate::support::{Backend, Caller, TestApp, on_both_databases};
 
 const PASSWORD: &str = "a long trading passphrase";
@@ -343,18 +344,7 @@ async fn another_trader_can_neither_see_nor_touch_a_connection(backend: Backend)
         still["data"]["brokerConnections"][0]["accounts"][0]["balance"],
         5_000.0
     );
-    let tested = app
-        .gql_with(
-            "mutation($id: ID!) { testBrokerConnection(id: $id) { status lastError } }",
-            json!({ "id": id }),
-            &alice,
-        )
-        .await
-        .json();
-    assert_eq!(
-        tested["data"]["testBrokerConnection"]["status"],
-        "CONNECTED"
-    );
+    assert_eq!(tested_status(&app, &alice, &id).await, "CONNECTED");
     let unlinked = app
         .gql_with(
             "mutation($id: ID!) { unlinkBrokerAccount(id: $id) }",
@@ -421,6 +411,22 @@ async fn linked_keys_are_checked_again_every_day(backend: Backend) {
     );
 }
 
+/// Checks a connection with its broker now, as the trader's "Test connection" button does.
+async fn tested_status(app: &TestApp, trader: &Caller, id: &Value) -> String {
+    let tested = app
+        .gql_with(
+            "mutation($id: ID!) { testBrokerConnection(id: $id) { status lastError } }",
+            json!({ "id": id }),
+            trader,
+        )
+        .await
+        .json();
+    tested["data"]["testBrokerConnection"]["status"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no status in {tested}"))
+        .to_owned()
+}
+
 /// Seeds sealed records: traders who began two-factor setup (their seed is sealed).
 async fn traders_with_sealed_seeds(app: &TestApp, count: usize) -> Vec<(Id, String)> {
     let mut seeds = Vec::new();
@@ -441,8 +447,29 @@ async fn traders_with_sealed_seeds(app: &TestApp, count: usize) -> Vec<(Id, Stri
 }
 
 async fn rotating_the_master_key_under_concurrent_reads_loses_nothing(backend: Backend) {
-    let app = TestApp::new(backend).await;
+    let bybit = FakeBybit::start("AKEY-rotation-0001", "rotation-secret").await;
+    let app = TestApp::with_env(
+        backend,
+        &[
+            ("COPYTRADE_ENDPOINT_BYBIT", &bybit.rest_url()),
+            ("COPYTRADE_ENDPOINT_BYBIT_WS", &bybit.ws_url()),
+        ],
+    )
+    .await;
     let seeds = Arc::new(traders_with_sealed_seeds(&app, 12).await);
+    // And a linked Bybit key: two sealed credential fields.
+    let trader = register(&app, "bybit-rotation@example.com").await;
+    let linked = app
+        .gql_with(
+            LINK,
+            json!({ "input": { "broker": "BYBIT", "environment": "LIVE", "label": "rotating",
+                "credentials": { "apiKey": "AKEY-rotation-0001", "apiSecret": "rotation-secret" } } }),
+            &trader,
+        )
+        .await
+        .json();
+    let connection = linked["data"]["linkBrokerAccount"]["id"].clone();
+    assert!(!connection.is_null(), "{linked}");
     let data_dir = app.app.config.data_dir.clone();
     let old_key = fingerprint(&MasterKeys::reload_files(&data_dir).unwrap().active);
 
@@ -512,8 +539,10 @@ async fn rotating_the_master_key_under_concurrent_reads_loses_nothing(backend: B
     let census = rotation::census(&app.app.state.db).await.unwrap();
     assert_eq!(
         census.into_iter().collect::<Vec<_>>(),
-        vec![(new_key, seeds.len() as u64)]
+        vec![(new_key, seeds.len() as u64 + 2)]
     );
+    // The server opens the re-encrypted credentials: the broker check still logs in.
+    assert_eq!(tested_status(&app, &trader, &connection).await, "CONNECTED");
     let vault = Vault::new(&keys);
     for (id, blob) in pending_seeds(&app.app.state.db).await {
         let user = id.to_string();

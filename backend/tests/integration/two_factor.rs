@@ -100,6 +100,7 @@ on_both_databases!(
     turning_two_factor_off_needs_the_password_and_a_code,
     regenerated_backup_codes_replace_the_old_ones,
     the_seed_is_never_stored_in_plain_text,
+    linking_a_broker_account_needs_a_fresh_code,
 );
 
 async fn a_login_needs_the_password_first_and_then_a_fresh_code(backend: Backend) {
@@ -274,4 +275,47 @@ async fn the_seed_is_never_stored_in_plain_text(backend: Backend) {
             assert!(!text.contains(&backup.replace('-', "").to_lowercase()));
         }
     }
+}
+
+async fn linking_a_broker_account_needs_a_fresh_code(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let enrolled = enrol(&app).await;
+    let trader = Caller::with_token(&enrolled.token);
+    let link = "mutation($c: String) { linkBrokerAccount(input: { broker: PAPER, environment: DEMO, label: \"p\", credentials: {}, totpCode: $c }) { status } }";
+
+    let without = app.gql_with(link, json!({}), &trader).await.json();
+    assert_eq!(code(&without), "TOTP_REQUIRED");
+    let wrong = app
+        .gql_with(link, json!({ "c": "000000" }), &trader)
+        .await
+        .json();
+    assert_eq!(code(&wrong), "TOTP_INVALID");
+    // The code used to turn two-factor on belongs to this step: wait for the next one.
+    app.clock.advance(Duration::seconds(30));
+    let fresh = authenticator_code(&app, &enrolled.secret);
+    let linked = app
+        .gql_with(link, json!({ "c": fresh }), &trader)
+        .await
+        .json();
+    assert_eq!(
+        linked["data"]["linkBrokerAccount"]["status"], "CONNECTED",
+        "{linked}"
+    );
+    // A code is good once.
+    let replayed = app
+        .gql_with(link, json!({ "c": fresh }), &trader)
+        .await
+        .json();
+    assert_eq!(code(&replayed), "TOTP_INVALID");
+    let listed = app
+        .gql_with("{ brokerConnections { id } }", json!({}), &trader)
+        .await
+        .json();
+    assert_eq!(
+        listed["data"]["brokerConnections"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 }

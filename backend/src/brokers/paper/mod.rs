@@ -20,7 +20,7 @@ use super::{
 use crate::clock::Clock;
 use crate::db::types::{Id, Ts};
 use crate::db::{Db, DbError};
-use crate::shutdown::Shutdown;
+use crate::shutdown::{self, Shutdown};
 use books::{Execution, OrderRow};
 
 /// A new paper account's balance when the user names none.
@@ -110,20 +110,12 @@ impl PaperExchange {
     /// Runs the matcher until shutdown (one per server; a second instance's matcher is
     /// harmless, as only a working order can fill).
     pub async fn run_matcher(self, shutdown: Shutdown) {
-        let mut ticker = tokio::time::interval(MATCH_INTERVAL);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let stopped = shutdown.wait();
-        tokio::pin!(stopped);
-        loop {
-            tokio::select! {
-                () = &mut stopped => return,
-                _ = ticker.tick() => {
-                    if let Err(err) = self.match_working_orders().await {
-                        tracing::warn!(%err, "paper broker: matching failed; retrying");
-                    }
-                }
+        shutdown::every(MATCH_INTERVAL, shutdown, || async {
+            if let Err(err) = self.match_working_orders().await {
+                tracing::warn!(%err, "paper broker: matching failed; retrying");
             }
-        }
+        })
+        .await;
     }
 
     /// The price a working order fills at, if `price` crosses it. A stop-limit order whose
