@@ -20,6 +20,7 @@ use crate::db::{self, Db, DbError};
 use crate::graphql::{self, SchemaOptions, ServerInfo};
 use crate::http::{self, AppState, StaticFiles};
 use crate::shutdown::{self, ShutdownTrigger};
+use crate::signals::Signals;
 use crate::vault::Vault;
 
 /// Why the server could not start; each message is one line saying what to fix.
@@ -120,16 +121,30 @@ impl App {
             PaperExchange::new(db.clone(), clock.clone()),
             http,
         );
-        let connections = Connections::new(db.clone(), vault, brokers.clone(), auth.clone(), clock);
+        let connections = Connections::new(
+            db.clone(),
+            vault,
+            brokers.clone(),
+            auth.clone(),
+            clock.clone(),
+        );
         let options = SchemaOptions {
             introspection: config.graphiql,
         };
-        let schema = graphql::build_schema(info, auth.clone(), connections.clone(), &options);
+        let signals = Signals::new(db.clone(), clock, &config.public_url);
+        let schema = graphql::build_schema(
+            info,
+            auth.clone(),
+            connections.clone(),
+            signals.clone(),
+            &options,
+        );
         let (trigger, shutdown) = shutdown::channel();
         let state = AppState {
             db,
             auth,
             connections,
+            signals,
             brokers,
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
             schema,

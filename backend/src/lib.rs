@@ -14,5 +14,6 @@ pub mod db;
 pub mod graphql;
 pub mod http;
 pub mod shutdown;
+pub mod signals;
 pub mod telemetry;
 pub mod vault;

@@ -39,6 +39,8 @@ pub struct Config {
     pub api_burst: u32,
     /// `COPYTRADE_TRUSTED_PROXIES`: reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: TrustedProxies,
+    /// `COPYTRADE_PUBLIC_URL`: where users and TradingView reach this server (webhook URLs).
+    pub public_url: String,
     /// `COPYTRADE_ENDPOINT_<VENUE>[_WS]`: the brokers' URLs (built in; the operator may override).
     pub broker_endpoints: crate::brokers::BrokerEndpoints,
 }
@@ -201,6 +203,21 @@ impl Config {
             var: "COPYTRADE_TRUSTED_PROXIES",
             why: format!("{why}; give a comma-separated list such as 10.0.0.0/8,127.0.0.1"),
         })?;
+        let public_url = match get("COPYTRADE_PUBLIC_URL") {
+            Some(url) => {
+                let url = url.trim().trim_end_matches('/').to_owned();
+                if !(url.starts_with("https://") || url.starts_with("http://"))
+                    || url.contains(char::is_whitespace)
+                {
+                    return Err(ConfigError::Invalid {
+                        var: "COPYTRADE_PUBLIC_URL",
+                        why: format!("`{url}` is not a URL such as https://copytrade.example.com"),
+                    });
+                }
+                url
+            }
+            None => format!("http://{listen}"),
+        };
         let broker_endpoints = crate::brokers::BrokerEndpoints::from_lookup(get)?;
         Ok(Self {
             listen,
@@ -214,6 +231,7 @@ impl Config {
             api_rate,
             api_burst,
             trusted_proxies,
+            public_url,
             broker_endpoints,
         })
     }

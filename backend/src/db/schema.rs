@@ -162,3 +162,40 @@ diesel::allow_tables_to_appear_in_same_query!(
     trading_accounts,
     users
 );
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+
+    webhooks (id) {
+        id -> DbUuid,
+        user_id -> DbUuid,
+        name -> Text,
+        token_hash -> Text,
+        token_hint -> Text,
+        require_signature -> Bool,
+        allowed_ips -> Text,
+        created_at -> DbTime,
+        last_signal_at -> Nullable<DbTime>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+
+    signals (id) {
+        id -> DbUuid,
+        user_id -> DbUuid,
+        webhook_id -> Nullable<DbUuid>,
+        received_at -> DbTime,
+        status -> Text,
+        dedup_id -> Nullable<Text>,
+        body_hash -> Text,
+        raw_payload -> Text,
+        parsed -> Nullable<Text>,
+        error_field -> Nullable<Text>,
+        error -> Nullable<Text>,
+        outcome -> Nullable<Text>,
+    }
+}

@@ -6,6 +6,7 @@ use async_graphql::{Error, ErrorExtensions};
 use crate::auth::AuthError;
 use crate::brokers::BrokerError;
 use crate::connections::ConnectionError;
+use crate::signals::SignalsError;
 
 /// Error codes of the API (the contract; never rename one).
 pub mod code {
@@ -81,6 +82,15 @@ pub fn connection_error(err: ConnectionError) -> Error {
             with_code(&err, code)
         }
         ConnectionError::Internal(detail) => internal(&detail),
+    }
+}
+
+/// Maps a webhook error.
+pub fn signals_error(err: SignalsError) -> Error {
+    match err {
+        SignalsError::InvalidInput { field, message } => invalid_input(field, &message),
+        SignalsError::NotFound => with_code(&err, code::NOT_FOUND),
+        SignalsError::Internal(detail) => internal(&detail),
     }
 }
 

@@ -10,11 +10,13 @@ pub mod error;
 mod redact;
 pub mod request;
 mod server;
+mod webhooks;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 
 use crate::auth::Auth;
 use crate::connections::Connections;
+use crate::signals::Signals;
 
 pub use server::ServerInfo;
 
@@ -27,11 +29,16 @@ pub struct Query(
     server::ServerQuery,
     account::AccountQuery,
     connections::ConnectionsQuery,
+    webhooks::WebhooksQuery,
 );
 
 // Every mutation, merged from the domains.
 #[derive(MergedObject, Default)]
-pub struct Mutation(account::AccountMutation, connections::ConnectionsMutation);
+pub struct Mutation(
+    account::AccountMutation,
+    connections::ConnectionsMutation,
+    webhooks::WebhooksMutation,
+);
 
 // Every subscription, merged from the domains.
 #[derive(MergedSubscription, Default)]
@@ -54,6 +61,7 @@ pub fn build_schema(
     info: ServerInfo,
     auth: Auth,
     connections: Connections,
+    signals: Signals,
     options: &SchemaOptions,
 ) -> AppSchema {
     let builder = Schema::build(
@@ -67,7 +75,8 @@ pub fn build_schema(
     .extension(redact::RedactSyntaxErrors)
     .data(info)
     .data(auth)
-    .data(connections);
+    .data(connections)
+    .data(signals);
     let builder = if options.introspection {
         builder
     } else {

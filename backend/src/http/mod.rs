@@ -6,6 +6,7 @@
 mod client;
 mod graphql;
 mod health;
+mod hooks;
 mod live;
 mod request_limit;
 mod security_headers;
@@ -33,6 +34,7 @@ pub struct AppState {
     pub db: Db,
     pub auth: Auth,
     pub connections: crate::connections::Connections,
+    pub signals: crate::signals::Signals,
     pub brokers: crate::brokers::Brokers,
     pub trusted_proxies: Arc<TrustedProxies>,
     pub schema: AppSchema,
@@ -65,6 +67,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
     }
     Router::new()
         .merge(api)
+        .route("/hooks/{token}", axum::routing::post(hooks::receive))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(static_files::serve)

@@ -20,3 +20,4 @@ mod schema_contract;
 mod several_instances;
 mod subscriptions;
 mod web_app;
+mod webhooks;

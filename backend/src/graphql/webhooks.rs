@@ -1,0 +1,206 @@
+//! Webhooks and received signals in the API: thin resolvers over [`crate::signals::Signals`].
+
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::error::signals_error;
+use super::request::RequestContext;
+use crate::db::types::Id;
+use crate::signals::{self, SignalStatus, Signals, SignalsError, TRADINGVIEW_IPS};
+
+/// A webhook that receives trading signals (`POST` to its URL).
+#[derive(SimpleObject)]
+#[graphql(name = "Webhook")]
+pub struct WebhookObject {
+    pub id: ID,
+    pub name: String,
+    /// The last characters of the token, to tell tokens apart; the token is shown only once.
+    pub token_hint: String,
+    /// Refuse signals without a valid `X-CopyTrade-Signature` header.
+    pub require_signature: bool,
+    /// Addresses (IPs or CIDRs) allowed to send; empty: anyone with the URL.
+    pub allowed_ips: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_signal_at: Option<DateTime<Utc>>,
+}
+
+impl From<signals::Webhook> for WebhookObject {
+    fn from(webhook: signals::Webhook) -> Self {
+        Self {
+            id: ID(webhook.id.to_string()),
+            name: webhook.name,
+            token_hint: webhook.token_hint,
+            require_signature: webhook.require_signature,
+            allowed_ips: webhook.allowed_ips,
+            created_at: webhook.created_at,
+            last_signal_at: webhook.last_signal_at,
+        }
+    }
+}
+
+/// A new or rotated webhook: `url` and `token` are shown this once.
+#[derive(SimpleObject)]
+pub struct CreatedWebhook {
+    pub webhook: WebhookObject,
+    /// Paste into TradingView's alert "Webhook URL".
+    pub url: String,
+    /// The secret part of the URL; also the key of `X-CopyTrade-Signature`.
+    pub token: String,
+}
+
+/// A received signal, as the log keeps it.
+#[derive(SimpleObject)]
+#[graphql(name = "Signal")]
+pub struct SignalObject {
+    pub id: ID,
+    pub webhook_id: Option<ID>,
+    pub received_at: DateTime<Utc>,
+    pub status: SignalStatus,
+    /// The body as received.
+    pub raw_payload: String,
+    /// For a rejected signal: the field that was wrong, and what was wrong with it.
+    pub error_field: Option<String>,
+    pub error: Option<String>,
+    /// For an accepted signal: what became of it.
+    pub outcome: Option<String>,
+}
+
+impl From<signals::SignalRecord> for SignalObject {
+    fn from(record: signals::SignalRecord) -> Self {
+        Self {
+            id: ID(record.id.to_string()),
+            webhook_id: record.webhook_id.map(|id| ID(id.to_string())),
+            received_at: record.received_at,
+            status: record.status,
+            raw_payload: record.raw_payload,
+            error_field: record.error_field,
+            error: record.error,
+            outcome: record.outcome,
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct UpdateWebhookInput {
+    pub name: Option<String>,
+    pub require_signature: Option<bool>,
+    /// Replaces the allow-list; `[]` lets anyone with the URL send.
+    pub allowed_ips: Option<Vec<String>>,
+    /// Sets the allow-list to TradingView's alert servers.
+    #[graphql(default)]
+    pub tradingview_only: bool,
+}
+
+fn parse_id(id: &ID) -> Result<Id> {
+    id.parse::<Id>()
+        .map_err(|_| signals_error(SignalsError::NotFound))
+}
+
+#[derive(Default)]
+pub struct WebhooksQuery;
+
+#[Object]
+impl WebhooksQuery {
+    /// The logged-in user's webhooks, oldest first.
+    async fn webhooks(&self, ctx: &Context<'_>) -> Result<Vec<WebhookObject>> {
+        let user = RequestContext::of(ctx)?.user()?;
+        let webhooks = ctx
+            .data::<Signals>()?
+            .webhooks(user)
+            .await
+            .map_err(signals_error)?;
+        Ok(webhooks.into_iter().map(WebhookObject::from).collect())
+    }
+
+    /// The latest signals received (all webhooks, or one), newest first; at most 200.
+    async fn recent_signals(
+        &self,
+        ctx: &Context<'_>,
+        webhook_id: Option<ID>,
+        #[graphql(default = 20)] first: i32,
+    ) -> Result<Vec<SignalObject>> {
+        let user = RequestContext::of(ctx)?.user()?;
+        let webhook = webhook_id.as_ref().map(parse_id).transpose()?;
+        let signals = ctx
+            .data::<Signals>()?
+            .recent(user, webhook, i64::from(first))
+            .await
+            .map_err(signals_error)?;
+        Ok(signals.into_iter().map(SignalObject::from).collect())
+    }
+}
+
+#[derive(Default)]
+pub struct WebhooksMutation;
+
+#[Object]
+impl WebhooksMutation {
+    /// A new webhook; its URL and token are shown only in this answer.
+    async fn create_webhook(&self, ctx: &Context<'_>, name: String) -> Result<CreatedWebhook> {
+        let user = RequestContext::of(ctx)?.user()?;
+        let service = ctx.data::<Signals>()?;
+        let created = service
+            .create_webhook(user, &name)
+            .await
+            .map_err(signals_error)?;
+        Ok(CreatedWebhook {
+            url: service.url(&created.token),
+            token: created.token,
+            webhook: created.webhook.into(),
+        })
+    }
+
+    /// A new token for the webhook; the old URL stops working at once.
+    async fn rotate_webhook_token(&self, ctx: &Context<'_>, id: ID) -> Result<CreatedWebhook> {
+        let user = RequestContext::of(ctx)?.user()?;
+        let service = ctx.data::<Signals>()?;
+        let created = service
+            .rotate_token(user, parse_id(&id)?)
+            .await
+            .map_err(signals_error)?;
+        Ok(CreatedWebhook {
+            url: service.url(&created.token),
+            token: created.token,
+            webhook: created.webhook.into(),
+        })
+    }
+
+    /// Renames the webhook, or changes who may send to it.
+    async fn update_webhook(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateWebhookInput,
+    ) -> Result<WebhookObject> {
+        let user = RequestContext::of(ctx)?.user()?;
+        let preset: Vec<String>;
+        let allowed = if input.tradingview_only {
+            preset = TRADINGVIEW_IPS.iter().map(|ip| (*ip).to_owned()).collect();
+            Some(preset.as_slice())
+        } else {
+            input.allowed_ips.as_deref()
+        };
+        let webhook = ctx
+            .data::<Signals>()?
+            .update_webhook(
+                user,
+                parse_id(&id)?,
+                input.name.as_deref(),
+                input.require_signature,
+                allowed,
+            )
+            .await
+            .map_err(signals_error)?;
+        Ok(webhook.into())
+    }
+
+    /// Deletes the webhook; its URL stops working. The signals it received stay in the log.
+    async fn delete_webhook(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
+        let user = RequestContext::of(ctx)?.user()?;
+        ctx.data::<Signals>()?
+            .delete_webhook(user, parse_id(&id)?)
+            .await
+            .map_err(signals_error)?;
+        Ok(true)
+    }
+}

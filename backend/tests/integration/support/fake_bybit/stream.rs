@@ -1,0 +1,187 @@
+//! The private WebSocket at `/v5/private`: `auth` with an expiry-signed payload, then
+//! `subscribe`/`unsubscribe` to `order`, `execution`, `position`, `wallet` (or their `.linear`
+//! forms, never mixed in one request), `ping`. Pushes reach only authenticated connections, once
+//! per subscribed form of the topic; a slow reader loses pushes, as on the venue.
+
+use std::collections::HashSet;
+
+use axum::extract::State;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::http::Method;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::auth::signature_matches;
+use super::venue::Push;
+use super::{Shared, lock, now_ms};
+
+const TOPICS: [&str; 7] = [
+    "order",
+    "execution",
+    "position",
+    "wallet",
+    "order.linear",
+    "execution.linear",
+    "position.linear",
+];
+
+pub(super) async fn private_stream(
+    State(shared): State<Shared>,
+    method: Method,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    lock(&shared).calls.push(format!("{method} /v5/private"));
+    match upgrade {
+        Ok(upgrade) => upgrade.on_upgrade(move |socket| session(socket, shared)),
+        Err(rejection) => rejection.into_response(),
+    }
+}
+
+/// One connection's state: authenticated or not, and what it subscribed to.
+struct Session {
+    conn_id: String,
+    authed: bool,
+    topics: HashSet<String>,
+}
+
+async fn session(mut socket: WebSocket, shared: Shared) {
+    let mut pushes = lock(&shared).tx.subscribe();
+    let mut session = Session {
+        conn_id: uuid::Uuid::new_v4().to_string(),
+        authed: false,
+        topics: HashSet::new(),
+    };
+    loop {
+        tokio::select! {
+            incoming = socket.recv() => {
+                let text = match incoming {
+                    Some(Ok(Message::Text(text))) => text,
+                    Some(Ok(Message::Close(_)) | Err(_)) | None => break,
+                    // Protocol pings are answered by the WebSocket layer itself.
+                    Some(Ok(_)) => continue,
+                };
+                let reply = session.answer(&shared, text.as_str());
+                if socket.send(Message::Text(reply.to_string().into())).await.is_err() {
+                    break;
+                }
+            }
+            push = pushes.recv() => match push {
+                Ok(Push::Frame { topic, data }) => {
+                    for frame in session.frames(topic, &data) {
+                        if socket.send(Message::Text(frame.to_string().into())).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                Ok(Push::Close) | Err(RecvError::Closed) => {
+                    // The peer may already be gone; closing is all that is left to do.
+                    let _ = socket.send(Message::Close(None)).await;
+                    break;
+                }
+                // A slow reader loses pushes, as on the venue.
+                Err(RecvError::Lagged(_)) => {}
+            },
+        }
+    }
+}
+
+impl Session {
+    /// The frames this connection gets for one push: none before auth, one per subscribed form
+    /// of the topic (`order` and `order.linear` are pushed under their own names).
+    fn frames(&self, topic: &str, data: &Value) -> Vec<Value> {
+        if !self.authed {
+            return Vec::new();
+        }
+        [topic.to_owned(), format!("{topic}.linear")]
+            .into_iter()
+            .filter(|name| self.topics.contains(name))
+            .map(|name| {
+                json!({
+                    "id": uuid::Uuid::new_v4().to_string(), "topic": name,
+                    "creationTime": now_ms(), "data": data,
+                })
+            })
+            .collect()
+    }
+
+    fn answer(&mut self, shared: &Shared, text: &str) -> Value {
+        let request: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+        let op = request["op"].as_str().unwrap_or_default();
+        let args = &request["args"];
+        let outcome = match op {
+            "auth" => self.auth(shared, args),
+            "subscribe" | "unsubscribe" => self.subscribe(op == "subscribe", args),
+            "ping" => Ok(()),
+            _ => Err("Params Error"),
+        };
+        let mut reply = match outcome {
+            Ok(()) if op == "ping" => json!({
+                "success": true, "ret_msg": "pong", "op": "pong",
+                "args": [now_ms().to_string()],
+            }),
+            Ok(()) => json!({"success": true, "ret_msg": "", "op": op}),
+            Err(msg) => json!({"success": false, "ret_msg": msg, "op": op}),
+        };
+        reply["conn_id"] = json!(self.conn_id);
+        if let Some(req_id) = request.get("req_id") {
+            reply["req_id"] = req_id.clone();
+        }
+        reply
+    }
+
+    fn auth(&mut self, shared: &Shared, args: &Value) -> Result<(), &'static str> {
+        let expires_text = match &args[1] {
+            Value::Number(n) => n.to_string(),
+            Value::String(s) => s.clone(),
+            _ => String::new(),
+        };
+        let (Some(key), Ok(expires), Some(signature), Some(3)) = (
+            args[0].as_str(),
+            expires_text.parse::<i64>(),
+            args[2].as_str(),
+            args.as_array().map(Vec::len),
+        ) else {
+            return Err("Params Error");
+        };
+        if expires <= now_ms() {
+            return Err("Params Error");
+        }
+        let venue = lock(shared);
+        let payload = format!("GET/realtime{expires_text}");
+        if key != venue.api_key
+            || !signature_matches(&venue.api_secret, &[payload.as_bytes()], signature)
+        {
+            return Err("Request not authorized");
+        }
+        self.authed = true;
+        Ok(())
+    }
+
+    fn subscribe(&mut self, on: bool, args: &Value) -> Result<(), &'static str> {
+        if !self.authed {
+            return Err("Request not authorized");
+        }
+        let topics: Vec<&str> = args
+            .as_array()
+            .map(|list| list.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let well_formed = !topics.is_empty()
+            && args.as_array().map(Vec::len) == Some(topics.len())
+            && topics.iter().all(|t| TOPICS.contains(t));
+        // One request cannot mix all-category topics with per-category ones (brokers.md §5).
+        let per_category = topics.iter().filter(|t| t.contains('.')).count();
+        if !well_formed || (per_category != 0 && per_category != topics.len()) {
+            return Err("Params Error");
+        }
+        for topic in topics {
+            if on {
+                self.topics.insert(topic.to_owned());
+            } else {
+                self.topics.remove(topic);
+            }
+        }
+        Ok(())
+    }
+}
