@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use super::error::signals_error;
 use super::request::RequestContext;
 use crate::db::types::Id;
-use crate::signals::{self, SignalStatus, Signals, SignalsError, TRADINGVIEW_IPS};
+use crate::signals::{self, Receipt, SignalStatus, Signals, SignalsError, TRADINGVIEW_IPS};
 
 /// A webhook that receives trading signals (`POST` to its URL).
 #[derive(SimpleObject)]
@@ -79,6 +79,19 @@ impl From<signals::SignalRecord> for SignalObject {
         }
     }
 }
+
+/// What a test signal came to, as the webhook would have answered.
+#[derive(SimpleObject)]
+pub struct TestSignalResult {
+    /// `accepted`, `duplicate` or `rejected`.
+    pub status: String,
+    pub signal_id: Option<ID>,
+    pub error_field: Option<String>,
+    pub error: Option<String>,
+}
+
+/// What the Webhooks page sends when the user gives no payload.
+const SAMPLE_SIGNAL: &str = r#"{"ticker":"ES1!","action":"buy","quantity":1,"orderType":"market"}"#;
 
 #[derive(InputObject)]
 pub struct UpdateWebhookInput {
@@ -192,6 +205,65 @@ impl WebhooksMutation {
             .await
             .map_err(signals_error)?;
         Ok(webhook.into())
+    }
+
+    /// Sends a signal to the webhook as if it came in over its URL (default: buy 1 ES1! at
+    /// market); it is parsed, de-duplicated and logged like any other.
+    async fn send_test_signal(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        payload: Option<String>,
+    ) -> Result<TestSignalResult> {
+        let user = RequestContext::of(ctx)?.user()?;
+        let payload = payload.unwrap_or_else(|| SAMPLE_SIGNAL.to_owned());
+        if payload.len() > crate::signals::MAX_SIGNAL_BYTES {
+            return Err(signals_error(SignalsError::InvalidInput {
+                field: "payload",
+                message: format!("is larger than {} bytes", crate::signals::MAX_SIGNAL_BYTES),
+            }));
+        }
+        let receipt = ctx
+            .data::<Signals>()?
+            .send_test_signal(user, parse_id(&id)?, &payload)
+            .await
+            .map_err(signals_error)?;
+        let id = |signal: crate::db::types::Id| Some(ID(signal.to_string()));
+        Ok(match receipt {
+            Receipt::Accepted { signal } => TestSignalResult {
+                status: "accepted".into(),
+                signal_id: id(signal),
+                error_field: None,
+                error: None,
+            },
+            Receipt::Duplicate { first } => TestSignalResult {
+                status: "duplicate".into(),
+                signal_id: id(first),
+                error_field: None,
+                error: None,
+            },
+            Receipt::Rejected {
+                signal,
+                field,
+                message,
+            } => TestSignalResult {
+                status: "rejected".into(),
+                signal_id: id(signal),
+                error_field: Some(field),
+                error: Some(message),
+            },
+            Receipt::Refused {
+                signal, message, ..
+            } => TestSignalResult {
+                status: "rejected".into(),
+                signal_id: id(signal),
+                error_field: None,
+                error: Some(message),
+            },
+            Receipt::RateLimited | Receipt::NotFound => {
+                return Err(signals_error(SignalsError::NotFound));
+            }
+        })
     }
 
     /// Deletes the webhook; its URL stops working. The signals it received stay in the log.

@@ -15,10 +15,7 @@ use serde_json::json;
 
 use super::AppState;
 use super::client::request_meta;
-use crate::signals::{Intake, Receipt};
-
-/// SEC-18: the largest signal body.
-pub const MAX_SIGNAL_BYTES: usize = 16 * 1024;
+use crate::signals::{Intake, MAX_SIGNAL_BYTES, Receipt};
 
 pub async fn receive(
     State(state): State<AppState>,

@@ -26,6 +26,9 @@ pub const TRADINGVIEW_IPS: [&str; 4] = [
     "52.32.178.7",
 ];
 
+/// SEC-18: the largest signal body.
+pub const MAX_SIGNAL_BYTES: usize = 16 * 1024;
+
 /// Signals per webhook per minute, and the burst allowed above the pace.
 pub const SIGNALS_PER_MINUTE: u32 = 60;
 pub const SIGNAL_BURST: u32 = 20;

@@ -216,6 +216,33 @@ async fn an_unknown_or_rotated_token_reveals_nothing_and_traders_stay_apart(back
     }
     assert_eq!(recent(&app, &alice).await.len(), 1);
 
+    // The web app's "send test signal": the owner only, logged like any other.
+    let test = "mutation($id: ID!, $p: String) { sendTestSignal(id: $id, payload: $p) { status signalId errorField error } }";
+    let strangers = app
+        .gql_with(test, json!({ "id": alice_hook }), &bob)
+        .await
+        .json();
+    assert_eq!(strangers["errors"][0]["extensions"]["code"], "NOT_FOUND");
+    let sample = app
+        .gql_with(test, json!({ "id": alice_hook }), &alice)
+        .await
+        .json();
+    assert_eq!(
+        sample["data"]["sendTestSignal"]["status"], "accepted",
+        "{sample}"
+    );
+    let broken = app
+        .gql_with(
+            test,
+            json!({ "id": alice_hook, "p": "{\"ticker\":\"ES1!\"}" }),
+            &alice,
+        )
+        .await
+        .json();
+    assert_eq!(broken["data"]["sendTestSignal"]["status"], "rejected");
+    assert_eq!(broken["data"]["sendTestSignal"]["errorField"], "action");
+    assert_eq!(recent(&app, &alice).await.len(), 3);
+
     // Deleting the webhook kills its URL; the log keeps what it received.
     let deleted = app
         .gql_with(
@@ -232,7 +259,7 @@ async fn an_unknown_or_rotated_token_reveals_nothing_and_traders_stay_apart(back
             .status,
         404
     );
-    assert_eq!(recent(&app, &alice).await.len(), 1);
+    assert_eq!(recent(&app, &alice).await.len(), 3);
 }
 
 fn sign(token: &str, timestamp: i64, body: &str) -> String {
