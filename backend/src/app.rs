@@ -131,7 +131,7 @@ impl App {
         let options = SchemaOptions {
             introspection: config.graphiql,
         };
-        let signals = Signals::new(db.clone(), clock, &config.public_url);
+        let signals = Signals::new(db.clone(), clock, &config.public_url, config.signal_rate);
         let schema = graphql::build_schema(
             info,
             auth.clone(),

@@ -39,6 +39,8 @@ pub struct Config {
     pub api_burst: u32,
     /// `COPYTRADE_TRUSTED_PROXIES`: reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: TrustedProxies,
+    /// `COPYTRADE_SIGNAL_RATE`: signals each webhook takes per minute (bursts of a third more).
+    pub signal_rate: u32,
     /// `COPYTRADE_PUBLIC_URL`: where users and TradingView reach this server (webhook URLs).
     pub public_url: String,
     /// `COPYTRADE_ENDPOINT_<VENUE>[_WS]`: the brokers' URLs (built in; the operator may override).
@@ -185,6 +187,7 @@ impl Config {
         let grace_secs = parse_number(&get, "COPYTRADE_SHUTDOWN_GRACE", 10, 0..=600)?;
         let api_rate = parse_number(&get, "COPYTRADE_API_RATE", 20, 1..=100_000)? as u32;
         let api_burst = parse_number(&get, "COPYTRADE_API_BURST", 100, 1..=1_000_000)? as u32;
+        let signal_rate = parse_number(&get, "COPYTRADE_SIGNAL_RATE", 60, 1..=10_000_000)? as u32;
         let graphiql = parse_bool(&get, "COPYTRADE_GRAPHIQL", true)?;
         let log_format = match get("COPYTRADE_LOG_FORMAT").as_deref().map(str::trim) {
             None | Some("text") => LogFormat::Text,
@@ -231,6 +234,7 @@ impl Config {
             api_rate,
             api_burst,
             trusted_proxies,
+            signal_rate,
             public_url,
             broker_endpoints,
         })

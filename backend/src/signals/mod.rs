@@ -29,10 +29,6 @@ pub const TRADINGVIEW_IPS: [&str; 4] = [
 /// SEC-18: the largest signal body.
 pub const MAX_SIGNAL_BYTES: usize = 16 * 1024;
 
-/// Signals per webhook per minute, and the burst allowed above the pace.
-pub const SIGNALS_PER_MINUTE: u32 = 60;
-pub const SIGNAL_BURST: u32 = 20;
-
 /// A webhook as its owner sees it (never the token).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Webhook {

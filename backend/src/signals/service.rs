@@ -13,10 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::db::{self, SignalRow, WebhookRow};
 use super::parse::{self, SignalError};
-use super::{
-    CreatedWebhook, SIGNAL_BURST, SIGNALS_PER_MINUTE, SignalRecord, SignalStatus, SignalsError,
-    Webhook,
-};
+use super::{CreatedWebhook, SignalRecord, SignalStatus, SignalsError, Webhook};
 use crate::auth::User;
 use crate::clock::Clock;
 use crate::config::TrustedProxies;
@@ -167,10 +164,11 @@ fn clean_allowed_ips(list: &[String]) -> Result<String, SignalsError> {
 }
 
 impl Signals {
-    pub fn new(db: Db, clock: Clock, public_url: &str) -> Self {
-        let quota =
-            Quota::per_minute(NonZeroU32::new(SIGNALS_PER_MINUTE).unwrap_or(NonZeroU32::MIN))
-                .allow_burst(NonZeroU32::new(SIGNAL_BURST).unwrap_or(NonZeroU32::MIN));
+    /// `signals_per_minute` per webhook, with bursts of a third more.
+    pub fn new(db: Db, clock: Clock, public_url: &str, signals_per_minute: u32) -> Self {
+        let rate = NonZeroU32::new(signals_per_minute).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(signals_per_minute.div_ceil(3)).unwrap_or(NonZeroU32::MIN);
+        let quota = Quota::per_minute(rate).allow_burst(burst);
         Self {
             db,
             clock,
