@@ -5,7 +5,7 @@ import { enableTwoFactor, signUp, uniqueEmail } from './support/accounts';
 import { expect, test } from './support/fixtures';
 
 // Logged out, the private pages show the log-in page instead; both kinds are checked.
-const PATHS = ['/', '/accounts', '/copy-groups', '/trade-log', '/settings', '/login', '/signup', '/no/such/page'];
+const PATHS = ['/', '/accounts', '/webhooks', '/copy-groups', '/trade-log', '/settings', '/login', '/signup', '/no/such/page'];
 
 /** Collects CSP violations, console errors and uncaught exceptions of the page. */
 async function watchForProblems(page: Page): Promise<string[]> {
@@ -44,7 +44,7 @@ test('every page renders under the CSP without a violation or a console error', 
 
   // Client-side navigation renders the pages again, without a document load in between.
   const nav = page.getByRole('navigation', { name: 'Main' });
-  for (const name of ['Dashboard', 'Accounts', 'Copy groups', 'Trade log', 'Settings', 'Log in', 'Sign up']) {
+  for (const name of ['Dashboard', 'Accounts', 'Webhooks', 'Copy groups', 'Trade log', 'Settings', 'Log in', 'Sign up']) {
     await nav.getByRole('link', { name, exact: true }).click();
     await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
   }

@@ -12,6 +12,7 @@ const PUBLIC_PAGES = [
 
 const PRIVATE_PAGES = [
   { link: 'Accounts', path: '/accounts', heading: 'Accounts' },
+  { link: 'Webhooks', path: '/webhooks', heading: 'Webhooks' },
   { link: 'Copy groups', path: '/copy-groups', heading: 'Copy groups' },
   { link: 'Trade log', path: '/trade-log', heading: 'Trade log' },
   { link: 'Settings', path: '/settings', heading: 'Settings' },

@@ -7,7 +7,7 @@ import { expect, test } from './support/fixtures';
 test.use({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
 
 const PUBLIC_PATHS = ['/', '/login', '/signup', '/no/such/page'];
-const PRIVATE_PATHS = ['/', '/accounts', '/copy-groups', '/trade-log', '/settings'];
+const PRIVATE_PATHS = ['/', '/accounts', '/webhooks', '/copy-groups', '/trade-log', '/settings'];
 
 async function sidewaysOverflow(page: Page): Promise<number> {
   return page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -25,7 +25,7 @@ test('the menu button opens the navigation, and choosing a page closes it', asyn
   await toggle.tap();
   await expect(toggle).toHaveAttribute('aria-expanded', 'true');
   await expect(nav).toBeVisible();
-  for (const name of ['Dashboard', 'Accounts', 'Copy groups', 'Trade log', 'Settings']) {
+  for (const name of ['Dashboard', 'Accounts', 'Webhooks', 'Copy groups', 'Trade log', 'Settings']) {
     await expect(nav.getByRole('link', { name, exact: true })).toBeInViewport();
   }
   await expect(nav.getByRole('button', { name: 'Log out' })).toBeInViewport();
@@ -92,4 +92,15 @@ test('no page is wider than the phone', async ({ page }) => {
   await page.getByRole('button', { name: 'Cancel' }).tap();
   await enableTwoFactor(page);
   expect(await sidewaysOverflow(page), 'backup codes scroll sideways').toBeLessThanOrEqual(0);
+
+  // The widest parts of Webhooks: the one-time URL with its messages, and the signals table.
+  await page.goto('/webhooks');
+  await page.getByRole('button', { name: 'New webhook' }).tap();
+  await page.getByLabel('Name').fill('Phone');
+  await page.getByRole('button', { name: 'Create webhook' }).tap();
+  await expect(page.getByTestId('webhook-url')).toBeVisible();
+  expect(await sidewaysOverflow(page), 'the one-time URL scrolls sideways').toBeLessThanOrEqual(0);
+  await page.getByRole('button', { name: 'Send test signal' }).tap();
+  await expect(page.getByTestId('signal')).toHaveCount(1);
+  expect(await sidewaysOverflow(page), 'the signals table scrolls sideways').toBeLessThanOrEqual(0);
 });

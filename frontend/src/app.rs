@@ -25,6 +25,8 @@ pub enum Route {
     Dashboard,
     #[at("/accounts")]
     Accounts,
+    #[at("/webhooks")]
+    Webhooks,
     #[at("/copy-groups")]
     CopyGroups,
     #[at("/trade-log")]
@@ -44,6 +46,7 @@ fn switch(route: Route) -> Html {
     match route {
         Route::Dashboard => html! { <pages::Dashboard /> },
         Route::Accounts => html! { <RequireLogin><pages::Accounts /></RequireLogin> },
+        Route::Webhooks => html! { <RequireLogin><pages::Webhooks /></RequireLogin> },
         Route::CopyGroups => html! { <RequireLogin><pages::CopyGroups /></RequireLogin> },
         Route::TradeLog => html! { <RequireLogin><pages::TradeLog /></RequireLogin> },
         Route::Settings => html! { <RequireLogin><pages::Settings /></RequireLogin> },

@@ -251,3 +251,68 @@ pub struct TestBrokerConnection;
     response_derives = "Clone, Debug, PartialEq"
 )]
 pub struct UnlinkBrokerAccount;
+
+/// `Query.webhooks`: the user's webhooks, with a hint of each token.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/webhooks.graphql",
+    variables_derives = "Clone, PartialEq",
+    response_derives = "Clone, Debug, PartialEq"
+)]
+pub struct Webhooks;
+
+/// `Query.recentSignals`: what the user's webhooks received lately, newest first.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/recent_signals.graphql",
+    variables_derives = "Clone, PartialEq",
+    response_derives = "Clone, Debug, PartialEq"
+)]
+pub struct RecentSignals;
+
+/// `Mutation.createWebhook`: a new webhook and its URL, shown this once.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/create_webhook.graphql",
+    response_derives = "Clone, Debug, PartialEq"
+)]
+pub struct CreateWebhook;
+
+/// `Mutation.rotateWebhookToken`: a new URL for a webhook, shown this once.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/rotate_webhook_token.graphql",
+    response_derives = "Clone, Debug, PartialEq"
+)]
+pub struct RotateWebhookToken;
+
+/// `Mutation.updateWebhook`: who may send to a webhook.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/update_webhook.graphql",
+    response_derives = "Clone, Debug, PartialEq"
+)]
+pub struct UpdateWebhook;
+
+/// `Mutation.deleteWebhook`: removes a webhook; its URL stops working.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/delete_webhook.graphql",
+    response_derives = "Clone, Debug, PartialEq"
+)]
+pub struct DeleteWebhook;
+
+/// `Mutation.sendTestSignal`: the server's sample signal, sent to a webhook.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/send_test_signal.graphql",
+    response_derives = "Clone, Debug, PartialEq"
+)]
+pub struct SendTestSignal;

@@ -9,6 +9,7 @@ use yew::prelude::*;
 pub enum IconName {
     Dashboard,
     Accounts,
+    Webhooks,
     CopyGroups,
     TradeLog,
     Settings,
@@ -29,6 +30,7 @@ pub enum IconName {
     Trash,
     Copy,
     Download,
+    Refresh,
 }
 
 #[derive(Properties, PartialEq)]
@@ -70,6 +72,12 @@ fn shapes(name: IconName) -> Html {
             <path d="M3 9.5 12 4l9 5.5" />
             <path d="M5 10.5v7M9.7 10.5v7M14.3 10.5v7M19 10.5v7" />
             <path d="M3 20.5h18" />
+        </>},
+        // Signals coming in: a source with waves spreading out on both sides.
+        IconName::Webhooks => html! {<>
+            <circle cx="12" cy="12" r="1.9" />
+            <path d="M8.6 8.6a4.8 4.8 0 0 0 0 6.8M15.4 8.6a4.8 4.8 0 0 1 0 6.8" />
+            <path d="M5.5 5.5a9.2 9.2 0 0 0 0 13M18.5 5.5a9.2 9.2 0 0 1 0 13" />
         </>},
         IconName::CopyGroups => html! {<>
             <circle cx="12" cy="5" r="2.4" />
@@ -139,6 +147,10 @@ fn shapes(name: IconName) -> Html {
             <path d="M15.5 8.5V5.5A1.5 1.5 0 0 0 14 4H5.5A1.5 1.5 0 0 0 4 5.5V14a1.5 1.5 0 0 0 1.5 1.5h3" />
         </>},
         IconName::Download => html! { <path d="M12 4v11M7.5 10.5 12 15l4.5-4.5M5 19.5h14" /> },
+        IconName::Refresh => html! {<>
+            <path d="M19.5 12a7.5 7.5 0 1 1-2.2-5.3" />
+            <path d="M19.5 4.5v4h-4" />
+        </>},
     }
 }
 

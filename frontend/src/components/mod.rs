@@ -5,12 +5,14 @@
 //! every value a browser test reads carries a `data-testid`.
 
 mod auth_card;
+mod copy_button;
 mod empty_state;
 mod form;
 mod icons;
 mod live_badge;
 mod nav;
 mod page_header;
+mod remote_view;
 mod require_login;
 mod server_card;
 mod server_status;
@@ -18,6 +20,7 @@ mod session;
 mod status_bar;
 
 pub use auth_card::{AuthCard, AuthCardLoading};
+pub use copy_button::{CopyButton, copy_text};
 pub use empty_state::EmptyState;
 pub use form::{
     CodeField, FormAlert, SubmitButton, TextField, code_value, use_field, use_field_with,
@@ -27,6 +30,7 @@ pub use icons::{Icon, IconName, Logo};
 pub use live_badge::LiveBadge;
 pub use nav::Sidebar;
 pub use page_header::{PageHeader, use_document_title};
+pub use remote_view::{load_failed, loading, reload_if_gone};
 pub use require_login::{RequireLogin, ReturnTo, use_leave_when_logged_in, use_return_to};
 pub use server_card::ServerCard;
 pub use server_status::{ServerStatusProvider, use_server_status};

@@ -15,9 +15,10 @@ use crate::api::operations::{Logout, logout};
 use crate::app::Route;
 
 /// The main sections, in menu order.
-const SECTIONS: [(Route, &str, IconName); 5] = [
+const SECTIONS: [(Route, &str, IconName); 6] = [
     (Route::Dashboard, "Dashboard", IconName::Dashboard),
     (Route::Accounts, "Accounts", IconName::Accounts),
+    (Route::Webhooks, "Webhooks", IconName::Webhooks),
     (Route::CopyGroups, "Copy groups", IconName::CopyGroups),
     (Route::TradeLog, "Trade log", IconName::TradeLog),
     (Route::Settings, "Settings", IconName::Settings),

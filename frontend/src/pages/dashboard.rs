@@ -75,10 +75,13 @@ pub fn Dashboard() -> Html {
                     <Step number=2 title="Link your broker accounts" to={Route::Accounts} action="Accounts">
                         { "Connect a leader and its followers on Tradovate, TopstepX, Apex, Binance, Bybit or OKX." }
                     </Step>
-                    <Step number=3 title="Build a copy group" to={Route::CopyGroups} action="Copy groups">
+                    <Step number=3 title="Connect your signals" to={Route::Webhooks} action="Webhooks">
+                        { "Make a webhook and paste its URL into a TradingView alert; send a test signal to see it arrive." }
+                    </Step>
+                    <Step number=4 title="Build a copy group" to={Route::CopyGroups} action="Copy groups">
                         { "Pick the leader, add followers, and size each follower with its own ratio." }
                     </Step>
-                    <Step number=4 title="Watch the trade log" to={Route::TradeLog} action="Trade log">
+                    <Step number=5 title="Watch the trade log" to={Route::TradeLog} action="Trade log">
                         { "Every copied order shows up with its fill, or with the broker's reason for refusing it." }
                     </Step>
                 </ol>

@@ -14,6 +14,7 @@ mod not_found;
 mod settings;
 mod signup;
 mod trade_log;
+mod webhooks;
 
 pub use accounts::Accounts;
 pub use copy_groups::CopyGroups;
@@ -23,3 +24,4 @@ pub use not_found::NotFound;
 pub use settings::Settings;
 pub use signup::Signup;
 pub use trade_log::TradeLog;
+pub use webhooks::Webhooks;

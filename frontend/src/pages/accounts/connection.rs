@@ -12,13 +12,13 @@ use yew::prelude::*;
 use super::brokers::{Catalogue, mark_class, mark_letter};
 use super::rotate_form::RotateForm;
 use super::trading_accounts::TradingAccounts;
+use crate::api::fetch;
 use crate::api::operations::broker_connections::BrokerConnectionsBrokerConnections as Connection;
 use crate::api::operations::{
     BrokerEnvironment, BrokerKind, ConnectionStatus, TestBrokerConnection, UnlinkBrokerAccount,
     test_broker_connection, unlink_broker_account,
 };
-use crate::api::{ApiError, code, fetch};
-use crate::components::{FormAlert, use_session, use_submission};
+use crate::components::{FormAlert, reload_if_gone, use_session, use_submission};
 use crate::feedback::Form;
 use crate::format::{Clock, age_label};
 
@@ -288,13 +288,6 @@ pub fn ConnectionCard(props: &ConnectionCardProps) -> Html {
                 }
             }
         </article>
-    }
-}
-
-/// A connection that is gone was unlinked elsewhere: the reloaded list drops it.
-fn reload_if_gone(error: &ApiError, on_changed: &Callback<()>) {
-    if error.has_code(code::NOT_FOUND) {
-        on_changed.emit(());
     }
 }
 

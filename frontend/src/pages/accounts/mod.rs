@@ -19,12 +19,13 @@ use yew::prelude::*;
 use self::brokers::Catalogue;
 use self::connection::ConnectionCard;
 use self::link_form::LinkForm;
-use crate::api::ApiError;
 use crate::api::hooks::{Remote, use_query};
 use crate::api::operations::{
     BrokerConnections, BrokerCredentialFields, broker_connections, broker_credential_fields,
 };
-use crate::components::{EmptyState, Icon, IconName, PageHeader, use_session};
+use crate::components::{
+    EmptyState, Icon, IconName, PageHeader, load_failed, loading, use_session,
+};
 
 #[component]
 pub fn Accounts() -> Html {
@@ -78,7 +79,7 @@ pub fn Accounts() -> Html {
         let body = match fields.state() {
             Remote::Loading => loading("Loading the brokers"),
             Remote::Failed(error) => {
-                failed("The brokers could not be loaded", error, &fields.refetch())
+                load_failed("The brokers could not be loaded", error, &fields.refetch())
             }
             Remote::Ready(_) => html! {
                 <LinkForm
@@ -123,7 +124,7 @@ pub fn Accounts() -> Html {
             html! { <section class="card">{ loading("Loading your accounts") }</section> }
         }
         Remote::Failed(error) => html! {
-            <section class="card">{ failed("Your accounts could not be loaded", error, &reload) }</section>
+            <section class="card">{ load_failed("Your accounts could not be loaded", error, &reload) }</section>
         },
         Remote::Ready(data) if data.broker_connections.is_empty() => html! {
             <section class="card" data-testid="connections-empty">
@@ -180,25 +181,4 @@ pub fn Accounts() -> Html {
 fn now_seconds() -> i64 {
     // Milliseconds as a float; whole seconds are all an age needs.
     (js_sys::Date::now() / 1000.0).floor() as i64
-}
-
-fn loading(label: &'static str) -> Html {
-    html! {
-        <div class="skeleton" aria-busy="true" aria-label={label}>
-            <span class="skeleton__line skeleton__line--title"></span>
-            <span class="skeleton__line"></span>
-            <span class="skeleton__line skeleton__line--short"></span>
-        </div>
-    }
-}
-
-fn failed(title: &'static str, error: &ApiError, on_retry: &Callback<()>) -> Html {
-    let onclick = on_retry.reform(|_: MouseEvent| ());
-    html! {
-        <div class="callout callout--error" role="alert">
-            <p class="callout__title">{ title }</p>
-            <p>{ error.to_string() }</p>
-            <button class="button button--secondary" type="button" {onclick}>{ "Try again" }</button>
-        </div>
-    }
 }

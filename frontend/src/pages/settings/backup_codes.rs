@@ -10,11 +10,11 @@ use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::{JsFuture, spawn_local};
+use wasm_bindgen_futures::spawn_local;
 use web_sys::{Blob, BlobPropertyBag, HtmlAnchorElement, Url};
 use yew::prelude::*;
 
-use crate::components::{Icon, IconName};
+use crate::components::{Icon, IconName, copy_text};
 
 /// The file's name when saved.
 const FILE_NAME: &str = "copytrade-backup-codes.txt";
@@ -118,12 +118,6 @@ fn file_text(email: &str, codes: &[String]) -> String {
         text.push('\n');
     }
     text
-}
-
-async fn copy_text(text: &str) -> Result<(), JsValue> {
-    let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
-    JsFuture::from(window.navigator().clipboard().write_text(text)).await?;
-    Ok(())
 }
 
 /// Saves `text` as a file named `name`, through a temporary link to an object URL.
