@@ -17,7 +17,6 @@ use serde_json::{Value, json};
 use crate::support::fake_bybit::FakeBybit;
 use crate::support::{Backend, Caller, TestApp, on_both_databases};
 
-const PASSWORD: &str = "a long trading passphrase";
 const LINK: &str = "mutation($input: LinkBrokerAccountInput!) { linkBrokerAccount(input: $input) {
     id broker environment label status lastError credentialHint rotationDue canWithdraw
     accounts { id name externalId balance positions { symbol quantity averagePrice } } } }";
@@ -28,16 +27,6 @@ fn error_code(answer: &Value) -> &str {
     answer["errors"][0]["extensions"]["code"]
         .as_str()
         .unwrap_or_else(|| panic!("no error code in {answer}"))
-}
-
-async fn register(app: &TestApp, email: &str) -> Caller {
-    let answer = app
-        .gql(
-            "mutation($e: String!, $p: String!) { register(email: $e, password: $p) { token } }",
-            json!({ "e": email, "p": PASSWORD }),
-        )
-        .await;
-    Caller::with_token(answer["data"]["register"]["token"].as_str().unwrap())
 }
 
 async fn link_paper(app: &TestApp, trader: &Caller, label: &str, balance: f64) -> Value {
@@ -128,7 +117,7 @@ async fn a_paper_account_links_with_its_balance_and_its_orders_fill_and_move_pos
     backend: Backend,
 ) {
     let app = TestApp::new(backend).await;
-    let trader = register(&app, "paper@example.com").await;
+    let trader = app.register_trader("paper@example.com").await;
 
     let linked = link_paper(&app, &trader, "  Practice  ", 25_000.0).await;
     assert_eq!(linked["label"], "Practice");
@@ -198,7 +187,7 @@ async fn a_paper_account_links_with_its_balance_and_its_orders_fill_and_move_pos
 
 async fn bracket_legs_follow_the_entry_and_one_cancels_the_other(backend: Backend) {
     let app = TestApp::new(backend).await;
-    let trader = register(&app, "bracket@example.com").await;
+    let trader = app.register_trader("bracket@example.com").await;
     link_paper(&app, &trader, "Brackets", 100_000.0).await;
     let (paper, account) = paper_adapter(&app, "bracket@example.com").await;
     let mut events = paper.events();
@@ -256,7 +245,7 @@ async fn bracket_legs_follow_the_entry_and_one_cancels_the_other(backend: Backen
 async fn a_canary_secret_never_shows_up_in_answers_the_database_or_the_log(backend: Backend) {
     const CANARY: &str = "CANARY-sk-5f0c1d2e3a4b";
     let app = TestApp::new(backend).await;
-    let trader = register(&app, "canary@example.com").await;
+    let trader = app.register_trader("canary@example.com").await;
     let mut answers = Vec::new();
     for (broker, credentials) in [
         (
@@ -318,8 +307,8 @@ async fn a_canary_secret_never_shows_up_in_answers_the_database_or_the_log(backe
 
 async fn another_trader_can_neither_see_nor_touch_a_connection(backend: Backend) {
     let app = TestApp::new(backend).await;
-    let alice = register(&app, "alice@example.com").await;
-    let mallory = register(&app, "mallory@example.com").await;
+    let alice = app.register_trader("alice@example.com").await;
+    let mallory = app.register_trader("mallory@example.com").await;
     let linked = link_paper(&app, &alice, "Alice's practice", 5_000.0).await;
     let id = linked["id"].clone();
 
@@ -360,7 +349,7 @@ async fn another_trader_can_neither_see_nor_touch_a_connection(backend: Backend)
 
 async fn bad_link_requests_say_what_is_wrong(backend: Backend) {
     let app = TestApp::new(backend).await;
-    let trader = register(&app, "typo@example.com").await;
+    let trader = app.register_trader("typo@example.com").await;
     let cases = [
         (
             json!({ "broker": "PAPER", "environment": "DEMO", "label": " ", "credentials": {} }),
@@ -389,7 +378,7 @@ async fn bad_link_requests_say_what_is_wrong(backend: Backend) {
 
 async fn linked_keys_are_checked_again_every_day(backend: Backend) {
     let app = TestApp::new(backend).await;
-    let trader = register(&app, "daily@example.com").await;
+    let trader = app.register_trader("daily@example.com").await;
     link_paper(&app, &trader, "Daily", 1_000.0).await;
     let connections = &app.app.state.connections;
     assert_eq!(connections.check_stale().await.unwrap(), 0);
@@ -432,7 +421,7 @@ async fn traders_with_sealed_seeds(app: &TestApp, count: usize) -> Vec<(Id, Stri
     let mut seeds = Vec::new();
     for n in 0..count {
         let email = format!("seed{n}@example.com");
-        let trader = register(app, &email).await;
+        let trader = app.register_trader(&email).await;
         let setup = app
             .gql_with("mutation { beginTotpSetup { secret } }", json!({}), &trader)
             .await
@@ -458,7 +447,7 @@ async fn rotating_the_master_key_under_concurrent_reads_loses_nothing(backend: B
     .await;
     let seeds = Arc::new(traders_with_sealed_seeds(&app, 12).await);
     // And a linked Bybit key: two sealed credential fields.
-    let trader = register(&app, "bybit-rotation@example.com").await;
+    let trader = app.register_trader("bybit-rotation@example.com").await;
     let linked = app
         .gql_with(
             LINK,
@@ -557,7 +546,7 @@ async fn rotating_the_master_key_under_concurrent_reads_loses_nothing(backend: B
         assert_eq!(base32(&seed), *expected);
     }
     // The running server noticed the new key: what it seals now is under it.
-    let late = register(&app, "late@example.com").await;
+    let late = app.register_trader("late@example.com").await;
     app.gql_with("mutation { beginTotpSetup { secret } }", json!({}), &late)
         .await;
     let census = rotation::census(&app.app.state.db).await.unwrap();

@@ -38,16 +38,6 @@ async fn app_with(fake: &FakeBybit, backend: Backend) -> TestApp {
     .await
 }
 
-async fn register(app: &TestApp, email: &str) -> Caller {
-    let answer = app
-        .gql(
-            "mutation($e: String!) { register(email: $e, password: \"a long trading passphrase\") { token } }",
-            json!({ "e": email }),
-        )
-        .await;
-    Caller::with_token(answer["data"]["register"]["token"].as_str().unwrap())
-}
-
 async fn link(app: &TestApp, trader: &Caller, secret: &str) -> Value {
     app.gql_with(
         LINK,
@@ -74,7 +64,7 @@ async fn a_trade_only_bybit_key_links_and_its_secret_is_never_shown_or_stored_in
     let fake = FakeBybit::start(KEY, CANARY).await;
     fake.set_key_created_at("2026-09-01T00:00:00Z");
     let app = app_with(&fake, backend).await;
-    let trader = register(&app, "bybit@example.com").await;
+    let trader = app.register_trader("bybit@example.com").await;
 
     let wrong = link(&app, &trader, "not-the-secret").await;
     assert_eq!(
@@ -146,7 +136,7 @@ async fn a_key_that_can_withdraw_is_refused_and_nothing_is_stored(backend: Backe
         json!({ "ContractTrade": ["Order", "Position"], "Wallet": ["AccountTransfer", "Withdraw"] }),
     );
     let app = app_with(&fake, backend).await;
-    let trader = register(&app, "withdraw@example.com").await;
+    let trader = app.register_trader("withdraw@example.com").await;
 
     let refused = link(&app, &trader, CANARY).await;
     assert_eq!(

@@ -15,16 +15,6 @@ use crate::support::{Backend, Caller, TestApp, TestResponse, on_both_databases};
 
 const TRADINGVIEW_ALERT: &str = r#"{"ticker":"ES1!","action":"buy","sentiment":"long","quantity":"2","price":"6012.25","time":"2026-11-29T10:00:00Z","interval":"5"}"#;
 
-async fn register(app: &TestApp, email: &str) -> Caller {
-    let answer = app
-        .gql(
-            "mutation($e: String!) { register(email: $e, password: \"a long trading passphrase\") { token } }",
-            json!({ "e": email }),
-        )
-        .await;
-    Caller::with_token(answer["data"]["register"]["token"].as_str().unwrap())
-}
-
 /// Creates a webhook; returns its id, URL and token.
 async fn create_webhook(app: &TestApp, trader: &Caller, name: &str) -> (Value, String, String) {
     let created = app
@@ -76,7 +66,7 @@ async fn recent(app: &TestApp, trader: &Caller) -> Vec<Value> {
 
 async fn a_signal_is_stored_before_the_answer_and_repeats_place_nothing(backend: Backend) {
     let app = TestApp::new(backend).await;
-    let trader = register(&app, "hooks@example.com").await;
+    let trader = app.register_trader("hooks@example.com").await;
     let (_, url, token) = create_webhook(&app, &trader, "ES strategy").await;
     assert!(url.ends_with(&format!("/hooks/{token}")), "{url}");
     assert!(token.len() >= 43, "a token of at least 256 bits: {token}");
@@ -160,8 +150,8 @@ async fn a_signal_is_stored_before_the_answer_and_repeats_place_nothing(backend:
 
 async fn an_unknown_or_rotated_token_reveals_nothing_and_traders_stay_apart(backend: Backend) {
     let app = TestApp::new(backend).await;
-    let alice = register(&app, "alice-hooks@example.com").await;
-    let bob = register(&app, "bob-hooks@example.com").await;
+    let alice = app.register_trader("alice-hooks@example.com").await;
+    let bob = app.register_trader("bob-hooks@example.com").await;
     let (alice_hook, _, old_token) = create_webhook(&app, &alice, "alice").await;
 
     let unknown = post_signal(&app, "not-a-token", TRADINGVIEW_ALERT, [1, 2, 3, 4], None).await;
@@ -276,7 +266,7 @@ fn sign(token: &str, timestamp: i64, body: &str) -> String {
 
 async fn signatures_and_allow_lists_keep_strangers_out(backend: Backend) {
     let app = TestApp::new(backend).await;
-    let trader = register(&app, "signed@example.com").await;
+    let trader = app.register_trader("signed@example.com").await;
     let (hook, _, token) = create_webhook(&app, &trader, "signed").await;
     let update = "mutation($id: ID!, $i: UpdateWebhookInput!) { updateWebhook(id: $id, input: $i) { requireSignature allowedIps } }";
     let required = app

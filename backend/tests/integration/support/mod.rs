@@ -171,6 +171,20 @@ impl TestApp {
         gql_on(&self.router, query, variables, caller).await
     }
 
+    /// Registers a trader (password "a long trading passphrase") and returns them logged in.
+    pub async fn register_trader(&self, email: &str) -> Caller {
+        let answer = self
+            .gql(
+                "mutation($e: String!, $p: String!) { register(email: $e, password: $p) { token } }",
+                json!({ "e": email, "p": "a long trading passphrase" }),
+            )
+            .await;
+        let token = answer["data"]["register"]["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("registration failed: {answer}"));
+        Caller::with_token(token)
+    }
+
     /// Serves on a real loopback socket until the returned handle stops it.
     pub async fn serve(self) -> RunningServer {
         let listener = self.app.bind().await.unwrap();
