@@ -287,11 +287,14 @@ impl Connections {
         Ok(due.len())
     }
 
-    /// Runs [`Self::check_stale`] every hour until shutdown.
+    /// Every hour until shutdown: [`Self::check_stale`], and the paper books of deleted users go.
     pub async fn run_daily_checks(self, shutdown: Shutdown) {
         shutdown::every(std::time::Duration::from_secs(3600), shutdown, || async {
             if let Err(err) = self.check_stale().await {
                 tracing::warn!(%err, "daily key checks failed; retrying in an hour");
+            }
+            if let Err(err) = self.brokers.paper.remove_orphans().await {
+                tracing::warn!(%err, "removing deleted users' paper books failed; retrying in an hour");
             }
         })
         .await;

@@ -162,6 +162,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     trading_accounts,
     users
 );
+diesel::allow_tables_to_appear_in_same_query!(paper_accounts, trading_accounts);
 
 diesel::table! {
     use diesel::sql_types::*;

@@ -400,6 +400,33 @@ async fn linked_keys_are_checked_again_every_day(backend: Backend) {
     );
 }
 
+async fn deleting_the_account_removes_its_paper_books(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let trader = app.register_trader("leaving@example.com").await;
+    let stays = app.register_trader("staying@example.com").await;
+    link_paper(&app, &trader, "Going", 1_000.0).await;
+    link_paper(&app, &stays, "Staying", 2_000.0).await;
+    let paper = &app.app.state.brokers.paper;
+    let deleted = app
+        .gql_with(
+            "mutation { deleteAccount(password: \"a long trading passphrase\") }",
+            json!({}),
+            &trader,
+        )
+        .await
+        .json();
+    assert_eq!(deleted["data"]["deleteAccount"], true, "{deleted}");
+    // Not at once: a paper account being linked right now has no trading account yet.
+    assert_eq!(paper.remove_orphans().await.unwrap(), 0);
+    app.clock.advance(chrono::Duration::hours(2));
+    assert_eq!(paper.remove_orphans().await.unwrap(), 1);
+    let listed = app.gql_with(LIST, json!({}), &stays).await.json();
+    assert_eq!(
+        listed["data"]["brokerConnections"][0]["accounts"][0]["balance"],
+        2_000.0
+    );
+}
+
 /// Checks a connection with its broker now, as the trader's "Test connection" button does.
 async fn tested_status(app: &TestApp, trader: &Caller, id: &Value) -> String {
     let tested = app
@@ -579,5 +606,6 @@ on_both_databases!(
     another_trader_can_neither_see_nor_touch_a_connection,
     bad_link_requests_say_what_is_wrong,
     linked_keys_are_checked_again_every_day,
+    deleting_the_account_removes_its_paper_books,
     rotating_the_master_key_under_concurrent_reads_loses_nothing,
 );

@@ -8,7 +8,7 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use super::market;
 use crate::brokers::{OrderStatus, OrderType, Side};
-use crate::db::schema::{paper_accounts, paper_orders, paper_positions};
+use crate::db::schema::{paper_accounts, paper_orders, paper_positions, trading_accounts};
 use crate::db::types::{Id, Ts};
 use crate::db::{Db, DbError, TxLock};
 use crate::with_conn;
@@ -156,6 +156,36 @@ pub async fn delete_accounts(db: &Db, external_ids: &[String]) -> Result<(), DbE
                     .await?;
             }
             Ok::<_, DbError>(())
+        })
+        .await
+    })
+}
+
+/// Deletes simulated accounts no trading account refers to any more (their owner deleted their
+/// CopyTrade account) and untouched since `before`, so that one being linked right now stays.
+pub async fn delete_orphans(db: &Db, before: Ts) -> Result<usize, DbError> {
+    with_conn!(db, write, |c| {
+        c.transaction(async |c| {
+            let orphans: Vec<String> = paper_accounts::table
+                .filter(paper_accounts::updated_at.lt(before))
+                .filter(diesel::dsl::not(paper_accounts::external_id.eq_any(
+                    trading_accounts::table.select(trading_accounts::external_id),
+                )))
+                .select(paper_accounts::external_id)
+                .load(c)
+                .await?;
+            for id in &orphans {
+                diesel::delete(paper_orders::table.filter(paper_orders::account.eq(id)))
+                    .execute(c)
+                    .await?;
+                diesel::delete(paper_positions::table.filter(paper_positions::account.eq(id)))
+                    .execute(c)
+                    .await?;
+                diesel::delete(paper_accounts::table.find(id))
+                    .execute(c)
+                    .await?;
+            }
+            Ok::<_, DbError>(orphans.len())
         })
         .await
     })

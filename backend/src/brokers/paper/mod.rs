@@ -71,6 +71,12 @@ impl PaperExchange {
         Ok(())
     }
 
+    /// Removes the books of paper accounts whose owner deleted their CopyTrade account.
+    pub async fn remove_orphans(&self) -> Result<usize, BrokerError> {
+        let before = Ts::new(self.clock.now() - chrono::Duration::hours(1));
+        Ok(books::delete_orphans(&self.db, before).await?)
+    }
+
     /// The adapter of one paper connection.
     pub fn login(&self, connection: &str) -> PaperLogin {
         PaperLogin {
