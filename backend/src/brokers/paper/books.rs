@@ -164,31 +164,20 @@ pub async fn delete_accounts(db: &Db, external_ids: &[String]) -> Result<(), DbE
 /// Deletes simulated accounts no trading account refers to any more (their owner deleted their
 /// CopyTrade account) and untouched since `before`, so that one being linked right now stays.
 pub async fn delete_orphans(db: &Db, before: Ts) -> Result<usize, DbError> {
-    with_conn!(db, write, |c| {
-        c.transaction(async |c| {
-            let orphans: Vec<String> = paper_accounts::table
+    let orphans: Vec<String> = with_conn!(db, read, |c| {
+        Ok::<_, DbError>(
+            paper_accounts::table
                 .filter(paper_accounts::updated_at.lt(before))
                 .filter(diesel::dsl::not(paper_accounts::external_id.eq_any(
                     trading_accounts::table.select(trading_accounts::external_id),
                 )))
                 .select(paper_accounts::external_id)
                 .load(c)
-                .await?;
-            for id in &orphans {
-                diesel::delete(paper_orders::table.filter(paper_orders::account.eq(id)))
-                    .execute(c)
-                    .await?;
-                diesel::delete(paper_positions::table.filter(paper_positions::account.eq(id)))
-                    .execute(c)
-                    .await?;
-                diesel::delete(paper_accounts::table.find(id))
-                    .execute(c)
-                    .await?;
-            }
-            Ok::<_, DbError>(orphans.len())
-        })
-        .await
-    })
+                .await?,
+        )
+    })?;
+    delete_accounts(db, &orphans).await?;
+    Ok(orphans.len())
 }
 
 pub async fn positions(db: &Db, account: &str) -> Result<Vec<PositionRow>, DbError> {
