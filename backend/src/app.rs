@@ -16,6 +16,7 @@ use crate::brokers::paper::PaperExchange;
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError, ServerSecrets, secrets::SecretSource};
 use crate::connections::Connections;
+use crate::copier::{Copier, CopierSettings};
 use crate::db::{self, Db, DbError};
 use crate::graphql::{self, SchemaOptions, ServerInfo};
 use crate::http::{self, AppState, StaticFiles};
@@ -131,12 +132,28 @@ impl App {
         let options = SchemaOptions {
             introspection: config.graphiql,
         };
-        let signals = Signals::new(db.clone(), clock, &config.public_url, config.signal_rate);
+        let copier = Copier::new(
+            db.clone(),
+            clock.clone(),
+            connections.clone(),
+            CopierSettings {
+                max_signal_age: config.signal_max_age,
+                ..CopierSettings::default()
+            },
+        );
+        let signals = Signals::new(
+            db.clone(),
+            clock,
+            copier.clone(),
+            &config.public_url,
+            config.signal_rate,
+        );
         let schema = graphql::build_schema(
             info,
             auth.clone(),
             connections.clone(),
             signals.clone(),
+            copier.clone(),
             &options,
         );
         let (trigger, shutdown) = shutdown::channel();
@@ -145,6 +162,7 @@ impl App {
             auth,
             connections,
             signals,
+            copier,
             brokers,
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
             schema,
@@ -194,6 +212,15 @@ impl App {
                 .clone()
                 .run_daily_checks(self.state.shutdown.clone()),
         );
+        // Copies a restart interrupted are finished; leader accounts are listened to.
+        let copier = self.state.copier.clone();
+        let copier_shutdown = self.state.shutdown.clone();
+        tokio::spawn(async move {
+            if let Err(err) = copier.watch_leaders().await {
+                tracing::warn!(%err, "copier: cannot list leader accounts");
+            }
+            copier.run_resumer(copier_shutdown).await;
+        });
         let grace = self.config.shutdown_grace;
         let shutdown = self.state.shutdown.clone();
         let trigger = self.trigger;

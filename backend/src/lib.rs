@@ -1,7 +1,8 @@
 //! CopyTrade's server: one signal in, orders out to every follower account.
 //!
 //! Modules by concept: `config` (settings and the server's own secrets), `db` (both databases,
-//! migrations), `graphql` (the API contract), `http` (router and layers), `app` (wiring and the
+//! migrations), `brokers` (one adapter per venue), `connections` (linked accounts), `signals`
+//! (webhooks), `copier` (signals to orders), `graphql` (the API contract), `http` (router and layers), `app` (wiring and the
 //! server's life cycle).
 
 pub mod app;
@@ -10,6 +11,7 @@ pub mod brokers;
 pub mod clock;
 pub mod config;
 pub mod connections;
+pub mod copier;
 pub mod db;
 pub mod graphql;
 pub mod http;

@@ -260,7 +260,8 @@ impl OrderType {
 
 /// An order to place. `client_order_id` is ours: placing the same id twice never makes a
 /// second order (the adapter returns the first one).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct OrderRequest {
     pub client_order_id: String,
     pub symbol: String,
@@ -326,6 +327,8 @@ pub struct OrderState {
 /// An execution.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fill {
+    /// The venue's id of this execution (an order may fill in several).
+    pub execution_id: String,
     pub order_id: String,
     pub client_order_id: String,
     pub account: String,

@@ -41,6 +41,9 @@ pub struct Config {
     pub trusted_proxies: TrustedProxies,
     /// `COPYTRADE_SIGNAL_RATE`: signals each webhook takes per minute (bursts of a third more).
     pub signal_rate: u32,
+    /// `COPYTRADE_SIGNAL_MAX_AGE`: seconds after which a signal the copier has not sent yet (the
+    /// server was down) is no longer traded.
+    pub signal_max_age: Duration,
     /// `COPYTRADE_PUBLIC_URL`: where users and TradingView reach this server (webhook URLs).
     pub public_url: String,
     /// `COPYTRADE_ENDPOINT_<VENUE>[_WS]`: the brokers' URLs (built in; the operator may override).
@@ -188,6 +191,7 @@ impl Config {
         let api_rate = parse_number(&get, "COPYTRADE_API_RATE", 20, 1..=100_000)? as u32;
         let api_burst = parse_number(&get, "COPYTRADE_API_BURST", 100, 1..=1_000_000)? as u32;
         let signal_rate = parse_number(&get, "COPYTRADE_SIGNAL_RATE", 60, 1..=10_000_000)? as u32;
+        let signal_max_age = parse_number(&get, "COPYTRADE_SIGNAL_MAX_AGE", 300, 1..=86_400)?;
         let graphiql = parse_bool(&get, "COPYTRADE_GRAPHIQL", true)?;
         let log_format = match get("COPYTRADE_LOG_FORMAT").as_deref().map(str::trim) {
             None | Some("text") => LogFormat::Text,
@@ -235,6 +239,7 @@ impl Config {
             api_burst,
             trusted_proxies,
             signal_rate,
+            signal_max_age: Duration::from_secs(signal_max_age as u64),
             public_url,
             broker_endpoints,
         })

@@ -226,6 +226,22 @@ pub async fn accounts(
     Ok(rows.into_iter().map(TradingAccount::from).collect())
 }
 
+/// One of the user's trading accounts.
+pub async fn account(db: &Db, user: Id, id: Id) -> Result<Option<TradingAccount>, DbError> {
+    let row: Option<AccountRow> = with_conn!(db, read, |c| {
+        Ok::<_, DbError>(
+            trading_accounts::table
+                .find(id)
+                .filter(trading_accounts::user_id.eq(user))
+                .select(AccountRow::as_select())
+                .first(c)
+                .await
+                .optional()?,
+        )
+    })?;
+    Ok(row.map(TradingAccount::from))
+}
+
 /// The outcome of a check against the broker.
 pub struct CheckResult<'a> {
     pub status: ConnectionStatus,

@@ -339,6 +339,21 @@ impl Connections {
         Ok(db::accounts(&self.db, user.id, None).await?)
     }
 
+    /// One of the user's trading accounts with its connection; `NotFound` for anyone else's.
+    pub async fn account_of(
+        &self,
+        user: Id,
+        account: Id,
+    ) -> Result<(Connection, TradingAccount), ConnectionError> {
+        let account = db::account(&self.db, user, account)
+            .await?
+            .ok_or(ConnectionError::NotFound)?;
+        let connection = db::get(&self.db, user, account.connection_id)
+            .await?
+            .ok_or(ConnectionError::NotFound)?;
+        Ok((connection, account))
+    }
+
     /// A connection's trading accounts with balance and positions as the broker reports them
     /// now (`snapshot` is `None` for an account the broker could not be asked about).
     pub async fn accounts(

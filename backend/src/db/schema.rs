@@ -198,5 +198,110 @@ diesel::table! {
         error_field -> Nullable<Text>,
         error -> Nullable<Text>,
         outcome -> Nullable<Text>,
+        dispatched_at -> Nullable<DbTime>,
     }
 }
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+
+    copy_groups (id) {
+        id -> DbUuid,
+        user_id -> DbUuid,
+        name -> Text,
+        webhook_id -> Nullable<DbUuid>,
+        leader_account_id -> Nullable<DbUuid>,
+        enabled -> Bool,
+        created_at -> DbTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+
+    followers (id) {
+        id -> DbUuid,
+        copy_group_id -> DbUuid,
+        user_id -> DbUuid,
+        trading_account_id -> DbUuid,
+        enabled -> Bool,
+        multiplier -> Double,
+        fixed_quantity -> Nullable<Double>,
+        max_quantity -> Nullable<Double>,
+        max_position -> Nullable<Double>,
+        invert -> Bool,
+        symbol_map -> Text,
+        daily_loss_limit -> Nullable<Double>,
+        trading_hours -> Nullable<Text>,
+        created_at -> DbTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+
+    copied_orders (id) {
+        id -> DbUuid,
+        user_id -> DbUuid,
+        signal_id -> DbUuid,
+        copy_group_id -> Nullable<DbUuid>,
+        follower_id -> Nullable<DbUuid>,
+        trading_account_id -> Nullable<DbUuid>,
+        client_order_id -> Text,
+        request -> Nullable<Text>,
+        status -> Text,
+        reason -> Nullable<Text>,
+        broker_order_id -> Nullable<Text>,
+        created_at -> DbTime,
+        sent_at -> Nullable<DbTime>,
+        acknowledged_at -> Nullable<DbTime>,
+        filled_at -> Nullable<DbTime>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+
+    trade_fills (id) {
+        id -> DbUuid,
+        user_id -> DbUuid,
+        trading_account_id -> Nullable<DbUuid>,
+        copied_order_id -> Nullable<DbUuid>,
+        execution_id -> Text,
+        broker_order_id -> Text,
+        client_order_id -> Text,
+        symbol -> Text,
+        side -> Text,
+        quantity -> Double,
+        price -> Double,
+        filled_at -> DbTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::DbUuid;
+
+    account_day_balances (trading_account_id, day) {
+        trading_account_id -> DbUuid,
+        day -> Text,
+        balance -> Double,
+    }
+}
+
+diesel::joinable!(followers -> copy_groups (copy_group_id));
+diesel::joinable!(followers -> trading_accounts (trading_account_id));
+diesel::joinable!(copied_orders -> signals (signal_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    copy_groups,
+    followers,
+    copied_orders,
+    trade_fills,
+    signals,
+    trading_accounts,
+    webhooks
+);

@@ -6,6 +6,7 @@ use async_graphql::{Error, ErrorExtensions};
 use crate::auth::AuthError;
 use crate::brokers::BrokerError;
 use crate::connections::ConnectionError;
+use crate::copier::CopierError;
 use crate::signals::SignalsError;
 
 /// Error codes of the API (the contract; never rename one).
@@ -91,6 +92,16 @@ pub fn signals_error(err: SignalsError) -> Error {
         SignalsError::InvalidInput { field, message } => invalid_input(field, &message),
         SignalsError::NotFound => with_code(&err, code::NOT_FOUND),
         SignalsError::Internal(detail) => internal(&detail),
+    }
+}
+
+/// Maps a copy-group, trade-log or kill-switch error.
+pub fn copier_error(err: CopierError) -> Error {
+    match err {
+        CopierError::InvalidInput { field, message } => invalid_input(field, &message),
+        CopierError::NotFound(_) => with_code(&err, code::NOT_FOUND),
+        CopierError::Broker(broker) => connection_error(ConnectionError::Broker(broker)),
+        CopierError::Internal(detail) => internal(&detail),
     }
 }
 

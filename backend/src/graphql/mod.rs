@@ -6,6 +6,7 @@
 
 mod account;
 mod connections;
+mod copier;
 pub mod error;
 mod redact;
 pub mod request;
@@ -16,6 +17,7 @@ use async_graphql::{MergedObject, MergedSubscription, Schema};
 
 use crate::auth::Auth;
 use crate::connections::Connections;
+use crate::copier::Copier;
 use crate::signals::Signals;
 
 pub use server::ServerInfo;
@@ -30,6 +32,7 @@ pub struct Query(
     account::AccountQuery,
     connections::ConnectionsQuery,
     webhooks::WebhooksQuery,
+    copier::CopierQuery,
 );
 
 // Every mutation, merged from the domains.
@@ -38,11 +41,12 @@ pub struct Mutation(
     account::AccountMutation,
     connections::ConnectionsMutation,
     webhooks::WebhooksMutation,
+    copier::CopierMutation,
 );
 
 // Every subscription, merged from the domains.
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(server::ServerSubscription);
+pub struct Subscription(server::ServerSubscription, copier::CopierSubscription);
 
 /// Limits that keep one request from costing the server much (SEC-19).
 const MAX_DEPTH: usize = 12;
@@ -62,6 +66,7 @@ pub fn build_schema(
     auth: Auth,
     connections: Connections,
     signals: Signals,
+    copier: Copier,
     options: &SchemaOptions,
 ) -> AppSchema {
     let builder = Schema::build(
@@ -76,7 +81,8 @@ pub fn build_schema(
     .data(info)
     .data(auth)
     .data(connections)
-    .data(signals);
+    .data(signals)
+    .data(copier);
     let builder = if options.introspection {
         builder
     } else {

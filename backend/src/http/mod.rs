@@ -35,6 +35,7 @@ pub struct AppState {
     pub auth: Auth,
     pub connections: crate::connections::Connections,
     pub signals: crate::signals::Signals,
+    pub copier: crate::copier::Copier,
     pub brokers: crate::brokers::Brokers,
     pub trusted_proxies: Arc<TrustedProxies>,
     pub schema: AppSchema,

@@ -64,6 +64,8 @@ pub struct SignalRow {
     pub error_field: Option<String>,
     pub error: Option<String>,
     pub outcome: Option<String>,
+    /// When the copier turned it into copied orders.
+    pub dispatched_at: Option<Ts>,
 }
 
 impl SignalRow {

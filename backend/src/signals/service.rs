@@ -17,6 +17,7 @@ use super::{CreatedWebhook, SignalRecord, SignalStatus, SignalsError, Webhook};
 use crate::auth::User;
 use crate::clock::Clock;
 use crate::config::TrustedProxies;
+use crate::copier::Copier;
 use crate::db::Db;
 use crate::db::types::{Id, Ts};
 
@@ -26,8 +27,8 @@ const MAX_NAME_CHARS: usize = 60;
 const SIGNATURE_WINDOW_SECONDS: i64 = 300;
 /// The same body again within this time is a duplicate (when the signal has no `id`).
 const DUPLICATE_WINDOW_SECONDS: i64 = 5;
-/// What an accepted signal leads to until a copy group listens to its webhook.
-pub const NO_COPY_GROUP: &str = "no copy group uses this webhook yet: nothing was placed";
+/// An accepted signal's outcome until the copier has acted on it.
+const WAITING: &str = "waiting for the copier";
 
 /// Webhooks and signal intake; cheap to clone.
 #[derive(Clone)]
@@ -36,6 +37,7 @@ pub struct Signals {
     clock: Clock,
     public_url: Arc<str>,
     limiter: Arc<DefaultKeyedRateLimiter<Id>>,
+    copier: Copier,
 }
 
 /// What a webhook request carried besides its body.
@@ -165,7 +167,13 @@ fn clean_allowed_ips(list: &[String]) -> Result<String, SignalsError> {
 
 impl Signals {
     /// `signals_per_minute` per webhook, with bursts of a third more.
-    pub fn new(db: Db, clock: Clock, public_url: &str, signals_per_minute: u32) -> Self {
+    pub fn new(
+        db: Db,
+        clock: Clock,
+        copier: Copier,
+        public_url: &str,
+        signals_per_minute: u32,
+    ) -> Self {
         let rate = NonZeroU32::new(signals_per_minute).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(signals_per_minute.div_ceil(3)).unwrap_or(NonZeroU32::MIN);
         let quota = Quota::per_minute(rate).allow_burst(burst);
@@ -174,6 +182,7 @@ impl Signals {
             clock,
             public_url: public_url.trim_end_matches('/').into(),
             limiter: Arc::new(RateLimiter::keyed(quota)),
+            copier,
         }
     }
 
@@ -359,6 +368,7 @@ impl Signals {
             error_field: None,
             error: None,
             outcome: None,
+            dispatched_at: None,
         }
     }
 
@@ -382,10 +392,14 @@ impl Signals {
                 row.status = SignalStatus::Accepted.as_str().to_owned();
                 row.dedup_id = signal.id.clone();
                 row.parsed = serde_json::to_string(&signal).ok();
-                row.outcome = Some(NO_COPY_GROUP.to_owned());
+                row.outcome = Some(WAITING.to_owned());
                 let since = Ts::new(now.0 - chrono::Duration::seconds(DUPLICATE_WINDOW_SECONDS));
                 Ok(match db::store_signal(&self.db, &row, since).await? {
-                    Ok(signal) => Receipt::Accepted { signal },
+                    Ok(signal) => {
+                        // Stored: the copier takes it from here, after the answer goes out.
+                        self.copier.spawn_dispatch(signal);
+                        Receipt::Accepted { signal }
+                    }
                     Err(first) => Receipt::Duplicate { first },
                 })
             }

@@ -15,11 +15,9 @@ use diesel::{ExpressionMethods, QueryDsl};
 use serde_json::{Value, json};
 
 use crate::support::fake_bybit::FakeBybit;
+use crate::support::trading::{LINK, link_paper};
 use crate::support::{Backend, Caller, TestApp, on_both_databases};
 
-const LINK: &str = "mutation($input: LinkBrokerAccountInput!) { linkBrokerAccount(input: $input) {
-    id broker environment label status lastError credentialHint rotationDue canWithdraw
-    accounts { id name externalId balance positions { symbol quantity averagePrice } } } }";
 const LIST: &str = "{ brokerConnections { id label status credentialHint rotationDue
     accounts { name balance positions { symbol quantity averagePrice } } } }";
 
@@ -27,21 +25,6 @@ fn error_code(answer: &Value) -> &str {
     answer["errors"][0]["extensions"]["code"]
         .as_str()
         .unwrap_or_else(|| panic!("no error code in {answer}"))
-}
-
-async fn link_paper(app: &TestApp, trader: &Caller, label: &str, balance: f64) -> Value {
-    let answer = app
-        .gql_with(
-            LINK,
-            json!({ "input": {
-                "broker": "PAPER", "environment": "DEMO", "label": label,
-                "credentials": {}, "paperStartingBalance": balance } }),
-            trader,
-        )
-        .await
-        .json();
-    assert!(answer["errors"].is_null(), "{answer}");
-    answer["data"]["linkBrokerAccount"].clone()
 }
 
 fn market(client_order_id: &str, side: Side, quantity: f64, price: f64) -> OrderRequest {

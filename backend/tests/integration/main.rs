@@ -12,6 +12,7 @@ mod accounts;
 mod broker_accounts;
 mod bybit;
 mod command_line;
+mod copier;
 mod database;
 mod graphql_api;
 mod health;

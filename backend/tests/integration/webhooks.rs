@@ -2,36 +2,12 @@
 //! stored before the answer, duplicates place nothing, malformed ones are logged as rejected,
 //! and a token works only for its owner's webhook until it is rotated.
 
-use std::net::{IpAddr, SocketAddr};
-
-use axum::body::Body;
-use axum::extract::ConnectInfo;
-use axum::http::Request;
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
+use crate::support::trading::{copies_of, create_webhook, post_signal_from};
 use crate::support::{Backend, Caller, TestApp, TestResponse, on_both_databases};
-
-const TRADINGVIEW_ALERT: &str = r#"{"ticker":"ES1!","action":"buy","sentiment":"long","quantity":"2","price":"6012.25","time":"2026-11-29T10:00:00Z","interval":"5"}"#;
-
-/// Creates a webhook; returns its id, URL and token.
-async fn create_webhook(app: &TestApp, trader: &Caller, name: &str) -> (Value, String, String) {
-    let created = app
-        .gql_with(
-            "mutation($n: String!) { createWebhook(name: $n) { webhook { id name createdAt lastSignalAt } url token } }",
-            json!({ "n": name }),
-            trader,
-        )
-        .await
-        .json();
-    let created = &created["data"]["createWebhook"];
-    (
-        created["webhook"]["id"].clone(),
-        created["url"].as_str().unwrap().to_owned(),
-        created["token"].as_str().unwrap().to_owned(),
-    )
-}
 
 /// POSTs a body to a webhook as TradingView does (text/plain), from `ip`.
 async fn post_signal(
@@ -41,16 +17,10 @@ async fn post_signal(
     ip: [u8; 4],
     signature: Option<String>,
 ) -> TestResponse {
-    let mut request = Request::post(format!("/hooks/{token}")).header("content-type", "text/plain");
-    if let Some(signature) = signature {
-        request = request.header("x-copytrade-signature", signature);
-    }
-    let mut request = request.body(Body::from(body.to_owned())).unwrap();
-    request
-        .extensions_mut()
-        .insert(ConnectInfo(SocketAddr::new(IpAddr::from(ip), 40000)));
-    app.request(request).await
+    post_signal_from(&app.router, token, body, ip, signature).await
 }
+
+const TRADINGVIEW_ALERT: &str = r#"{"ticker":"ES1!","action":"buy","sentiment":"long","quantity":"2","price":"6012.25","time":"2026-11-29T10:00:00Z","interval":"5"}"#;
 
 async fn recent(app: &TestApp, trader: &Caller) -> Vec<Value> {
     let answer = app
@@ -115,11 +85,15 @@ async fn a_signal_is_stored_before_the_answer_and_repeats_place_nothing(backend:
     assert_eq!(log[0]["errorField"], "action");
     assert_eq!(log[0]["rawPayload"], r#"{"ticker":"ES1!","action":"hold"}"#);
     assert!(log[1..].iter().all(|s| s["status"] == "ACCEPTED"));
+    // No copy group uses the webhook: the copier says so, and places nothing.
+    let first_id = log[3]["id"].clone();
+    let copied = copies_of(&app.router, &trader, &first_id, 0).await;
     assert!(
-        log[3]["outcome"]
+        copied["signal"]["outcome"]
             .as_str()
             .unwrap()
-            .contains("no copy group")
+            .contains("no copy group"),
+        "{copied}"
     );
     let hooks = app
         .gql_with(

@@ -15,11 +15,13 @@
 //!   network or the server sends.
 //! - Components use the hooks in [`hooks`]; the transport modules stay free of Yew state.
 
+pub mod copy_group_operations;
 mod error;
 pub mod hooks;
 mod http;
 pub mod live;
 pub mod operations;
+pub mod trading_operations;
 
 pub use error::{ApiError, GraphQlError, code};
 pub use http::fetch;

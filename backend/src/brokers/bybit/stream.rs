@@ -117,6 +117,7 @@ fn events(frame: &Value, account: &str) -> Vec<BrokerEvent> {
             .filter(|item| item["execType"].as_str().is_none_or(|kind| kind == "Trade"))
             .map(|item| {
                 BrokerEvent::Fill(Fill {
+                    execution_id: item["execId"].as_str().unwrap_or_default().to_owned(),
                     order_id: item["orderId"].as_str().unwrap_or_default().to_owned(),
                     client_order_id: item["orderLinkId"].as_str().unwrap_or_default().to_owned(),
                     account: account.to_owned(),

@@ -183,7 +183,9 @@ impl PaperExchange {
         } = execution;
         let state = order_state(&filled);
         self.publish(BrokerEvent::Order(state.clone()));
+        // A paper order fills whole, once: its id names the execution.
         self.publish(BrokerEvent::Fill(Fill {
+            execution_id: state.order_id.clone(),
             order_id: state.order_id.clone(),
             client_order_id: state.client_order_id.clone(),
             account: state.account.clone(),

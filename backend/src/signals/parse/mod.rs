@@ -9,10 +9,10 @@
 //! `{{placeholder}}` in a field we read is an error: the alert would otherwise trade on a guess.
 //! Unknown fields are ignored. Errors name the field as the sender spelled it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     Buy,
@@ -22,7 +22,7 @@ pub enum Action {
     Add,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SignalOrderType {
     Market,
@@ -31,7 +31,7 @@ pub enum SignalOrderType {
     StopLimit,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Sentiment {
     Long,
@@ -40,7 +40,7 @@ pub enum Sentiment {
 }
 
 /// A take-profit or stop-loss, as the sender gave it.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "value")]
 pub enum Target {
     Price(f64),
@@ -49,7 +49,7 @@ pub enum Target {
     Amount(f64),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Signal {
     /// Trimmed, as sent (`ES1!`, `BTCUSDT.P`, `NQH26`): 1 to 40 characters, no spaces.

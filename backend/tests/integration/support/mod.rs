@@ -4,6 +4,7 @@
 pub mod fake_bybit;
 pub mod http;
 pub mod postgres;
+pub mod trading;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -59,6 +60,8 @@ pub struct TestApp {
     pub router: Router,
     pub dir: TempDir,
     pub clock: TestClock,
+    /// The settings it started with, for a restart.
+    env: Vec<(String, String)>,
     // Dropped last: the database goes away after the pools that use it.
     pub pg: Option<PgTestDb>,
 }
@@ -131,6 +134,16 @@ impl TestApp {
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
         );
+        Self::start(dir, pg, vars, TestClock::default()).await
+    }
+
+    async fn start(
+        dir: TempDir,
+        pg: Option<PgTestDb>,
+        env: Vec<(String, String)>,
+        clock: TestClock,
+    ) -> Self {
+        let vars = env.clone();
         let lookup = move |name: &str| {
             vars.iter()
                 .rev()
@@ -138,7 +151,6 @@ impl TestApp {
                 .map(|(_, v)| v.clone())
         };
         let config = Config::from_lookup(&lookup).unwrap();
-        let clock = TestClock::default();
         let app = App::prepare(config, &lookup, clock.clock()).await.unwrap();
         let router = app.router();
         Self {
@@ -146,8 +158,25 @@ impl TestApp {
             router,
             dir,
             clock,
+            env,
             pg,
         }
+    }
+
+    /// Stops this server as a crash would (nothing finishes) and starts a new one on the same
+    /// database and data folder.
+    pub async fn restart(self) -> Self {
+        let Self {
+            app,
+            router,
+            dir,
+            clock,
+            env,
+            pg,
+        } = self;
+        drop(router);
+        drop(app);
+        Self::start(dir, pg, env, clock).await
     }
 
     pub async fn request(&self, request: Request<Body>) -> TestResponse {
@@ -268,7 +297,7 @@ impl RunningServer {
     }
 }
 
-async fn send(router: &Router, request: Request<Body>) -> TestResponse {
+pub async fn send(router: &Router, request: Request<Body>) -> TestResponse {
     let response = router.clone().oneshot(request).await.unwrap();
     let (parts, body) = response.into_parts();
     let body = body.collect().await.unwrap().to_bytes().to_vec();
