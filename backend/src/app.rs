@@ -213,14 +213,12 @@ impl App {
                 .run_daily_checks(self.state.shutdown.clone()),
         );
         // Copies a restart interrupted are finished; leader accounts are listened to.
-        let copier = self.state.copier.clone();
-        let copier_shutdown = self.state.shutdown.clone();
-        tokio::spawn(async move {
-            if let Err(err) = copier.watch_leaders().await {
-                tracing::warn!(%err, "copier: cannot list leader accounts");
-            }
-            copier.run_resumer(copier_shutdown).await;
-        });
+        tokio::spawn(
+            self.state
+                .copier
+                .clone()
+                .run_resumer(self.state.shutdown.clone()),
+        );
         let grace = self.config.shutdown_grace;
         let shutdown = self.state.shutdown.clone();
         let trigger = self.trigger;

@@ -532,13 +532,14 @@ pub async fn set_outcome(db: &Db, signal: Id, outcome: &str) -> Result<(), DbErr
     })
 }
 
-/// Accepted signals no copier has dispatched yet (a restart came between storing and
-/// dispatching), oldest first.
-pub async fn undispatched(db: &Db) -> Result<Vec<SignalHead>, DbError> {
+/// Accepted signals received before `received_before` that no copier has dispatched yet (a
+/// restart came between storing and dispatching), oldest first.
+pub async fn undispatched(db: &Db, received_before: Ts) -> Result<Vec<SignalHead>, DbError> {
     with_conn!(db, read, |c| {
         Ok(signals::table
-            .filter(signals::status.eq("ACCEPTED"))
             .filter(signals::dispatched_at.is_null())
+            .filter(signals::received_at.lt(received_before))
+            .filter(signals::status.eq("ACCEPTED"))
             .order(signals::received_at)
             .select(SignalHead::as_select())
             .load(c)

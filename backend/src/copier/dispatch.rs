@@ -3,10 +3,13 @@
 //! orders are resumed after a restart.
 
 use std::collections::HashMap;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::join_all;
+use governor::clock::Clock as _;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tokio::sync::broadcast;
 
 use super::db::{self, CopiedOrderRow, FollowerRow, GroupRow, SignalHead};
@@ -14,7 +17,7 @@ use super::feed::Feeds;
 use super::plan::{self, Request, Sizing};
 use super::{CopierError, CopierEvent, CopyStatus, Follower, OrderUpdate};
 use crate::auth::User;
-use crate::brokers::{BrokerAdapter, BrokerError, OrderState, OrderStatus};
+use crate::brokers::{BrokerAdapter, BrokerError, BrokerKind, OrderState, OrderStatus};
 use crate::clock::Clock;
 use crate::connections::{ConnectionStatus, Connections, TradingAccount};
 use crate::db::Db;
@@ -58,6 +61,21 @@ pub struct KillSwitchResult {
     pub failures: Vec<(Id, String)>,
 }
 
+/// How fast one connection may send orders and cancels: within each venue's published limit
+/// (brokers.md), with room left for the other calls. The paper broker has none.
+fn order_rate(kind: BrokerKind) -> Option<Quota> {
+    let per_second = |n: u32| NonZeroU32::new(n).map(Quota::per_second);
+    match kind {
+        BrokerKind::Paper => None,
+        // /v5/order/create: 10/s per UID for linear contracts.
+        BrokerKind::Bybit => per_second(10),
+        // 200 calls per 60 s.
+        BrokerKind::TopstepX => per_second(3),
+        BrokerKind::Tradovate | BrokerKind::Apex => per_second(20),
+        BrokerKind::BinanceUsdm | BrokerKind::Okx => per_second(20),
+    }
+}
+
 /// The copier; cheap to clone.
 #[derive(Clone)]
 pub struct Copier {
@@ -65,6 +83,8 @@ pub struct Copier {
 }
 
 pub(super) struct Inner {
+    /// Each venue's order rate, per connection (its API key or login).
+    pub pacing: HashMap<BrokerKind, DefaultKeyedRateLimiter<Id>>,
     pub db: Db,
     pub clock: Clock,
     pub connections: Connections,
@@ -75,6 +95,8 @@ pub(super) struct Inner {
 
 /// A follower's account, ready to trade.
 pub(super) struct Venue {
+    connection: Id,
+    broker: BrokerKind,
     account: TradingAccount,
     adapter: Arc<dyn BrokerAdapter>,
 }
@@ -82,8 +104,13 @@ pub(super) struct Venue {
 impl Copier {
     pub fn new(db: Db, clock: Clock, connections: Connections, settings: CopierSettings) -> Self {
         let (events, _) = broadcast::channel(4096);
+        let pacing = BrokerKind::ALL
+            .into_iter()
+            .filter_map(|kind| Some((kind, RateLimiter::keyed(order_rate(kind)?))))
+            .collect();
         Self {
             inner: Arc::new(Inner {
+                pacing,
                 db,
                 clock,
                 connections,
@@ -426,7 +453,12 @@ impl Copier {
             .adapter(&connection, &account)
             .await
             .map_err(|err| err.to_string())?;
-        Ok(Venue { account, adapter })
+        Ok(Venue {
+            connection: connection.id,
+            broker: connection.broker,
+            account,
+            adapter,
+        })
     }
 
     /// Runs a broker call, again after a wait when it failed in a way that is safe to retry.
@@ -598,6 +630,7 @@ impl Copier {
                 }
                 let mut attempt = 1;
                 loop {
+                    self.pace(&venue).await;
                     let answer = venue.adapter.place_order(&external, &order).await;
                     let err = match answer {
                         Ok(state) => return self.record_state(row, &state).await,
@@ -635,6 +668,16 @@ impl Copier {
         }
     }
 
+    /// Waits until the venue's order rate lets this connection send one more.
+    async fn pace(&self, venue: &Venue) {
+        let Some(limiter) = self.inner.pacing.get(&venue.broker) else {
+            return;
+        };
+        while let Err(not_until) = limiter.check_key(&venue.connection) {
+            tokio::time::sleep(not_until.wait_time_from(limiter.clock().now())).await;
+        }
+    }
+
     /// Cancels the account's working orders in `symbol`; how many.
     async fn cancel_symbol(&self, venue: &Venue, symbol: &str) -> Result<usize, BrokerError> {
         let external = &venue.account.external_id;
@@ -646,6 +689,7 @@ impl Copier {
             .iter()
             .filter(|order| order.symbol.eq_ignore_ascii_case(symbol))
         {
+            self.pace(venue).await;
             self.retrying(|| venue.adapter.cancel_order(external, &order.order_id))
                 .await?;
             cancelled += 1;
@@ -699,12 +743,12 @@ impl Copier {
     /// answered (on any instance: another instance's crash is picked up too).
     pub async fn resume(&self) -> Result<usize, CopierError> {
         let mut resumed = 0;
-        for head in db::undispatched(self.db()).await? {
+        // Signals and orders in flight on a live instance are left to it for a while.
+        let stalled = Ts::new(self.inner.clock.now() - chrono::Duration::seconds(30));
+        for head in db::undispatched(self.db(), stalled).await? {
             self.dispatch(head.id).await?;
             resumed += 1;
         }
-        // Orders in flight on a live instance are left to it for a while.
-        let stalled = Ts::new(self.inner.clock.now() - chrono::Duration::seconds(30));
         let unfinished = db::unfinished(self.db(), stalled).await?;
         let mut signals: Vec<Id> = unfinished.iter().map(|row| row.signal_id).collect();
         signals.dedup();
@@ -720,6 +764,10 @@ impl Copier {
     /// Resumes at start, then keeps an eye out for stalled copies until shutdown.
     pub async fn run_resumer(self, shutdown: Shutdown) {
         shutdown::every(Duration::from_secs(15), shutdown, || async {
+            // New leaders, and leaders whose credentials changed, get a listener.
+            if let Err(err) = self.watch_leaders().await {
+                tracing::warn!(%err, "copier: cannot list leader accounts");
+            }
             match self.resume().await {
                 Ok(0) => {}
                 Ok(count) => tracing::info!(count, "copier: resumed unfinished signals"),

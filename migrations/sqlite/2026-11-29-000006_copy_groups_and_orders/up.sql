@@ -95,3 +95,7 @@ CREATE TABLE account_day_balances (
 
 -- When the copier turned an accepted signal into copied orders (NULL: not yet).
 ALTER TABLE signals ADD COLUMN dispatched_at TEXT;
+-- Signals from before the copier existed are done with: nothing will copy them now.
+UPDATE signals SET dispatched_at = received_at;
+-- What the resumer looks for after a restart.
+CREATE INDEX signals_undispatched ON signals (received_at) WHERE dispatched_at IS NULL;
