@@ -12,7 +12,7 @@ use crate::db::schema::{
     account_day_balances, copied_orders, copy_groups, followers, signals, trade_fills,
 };
 use crate::db::types::{Id, Ts};
-use crate::db::{Db, DbError};
+use crate::db::{Db, DbError, TxLock};
 use crate::with_conn;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -642,8 +642,55 @@ pub async fn mark_resent(db: &Db, id: Id, now: Ts) -> Result<(), DbError> {
     })
 }
 
+/// Changes one copied order in one transaction: `change` sees the row as stored and says
+/// whether it changed it. Returns the row as stored after.
+async fn update_order(
+    db: &Db,
+    id: Id,
+    change: impl FnOnce(&mut CopiedOrderRow) -> bool + Send,
+) -> Result<Option<(CopiedOrderRow, bool)>, DbError> {
+    with_conn!(db, write, |c| {
+        c.transaction(async |c| {
+            c.lock_for_tx(order_lock(id)).await?;
+            let Some(mut row) = copied_orders::table
+                .find(id)
+                .select(CopiedOrderRow::as_select())
+                .first(c)
+                .await
+                .optional()?
+            else {
+                return Ok::<_, DbError>(None);
+            };
+            let changed = change(&mut row);
+            if changed {
+                diesel::update(copied_orders::table.find(id))
+                    .set((
+                        copied_orders::status.eq(&row.status),
+                        copied_orders::reason.eq(&row.reason),
+                        copied_orders::broker_order_id.eq(&row.broker_order_id),
+                        copied_orders::acknowledged_at.eq(row.acknowledged_at),
+                        copied_orders::filled_at.eq(row.filled_at),
+                    ))
+                    .execute(c)
+                    .await?;
+            }
+            Ok(Some((row, changed)))
+        })
+        .await
+    })
+}
+
+/// The advisory lock serialising changes to one copied order across instances.
+fn order_lock(id: Id) -> i64 {
+    let bytes = id.0.as_bytes();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&bytes[8..]);
+    i64::from_be_bytes(first)
+}
+
 /// The broker's answer (or our final word) on a copied order. A FILLED order stays FILLED:
-/// a late "working" answer never undoes a fill the stream already reported.
+/// a late "working" answer never undoes a fill the stream already reported, and ids and times
+/// already known are kept.
 pub async fn record_answer(
     db: &Db,
     id: Id,
@@ -652,37 +699,29 @@ pub async fn record_answer(
     broker_order_id: Option<&str>,
     acknowledged_at: Option<Ts>,
 ) -> Result<(), DbError> {
-    with_conn!(db, write, |c| {
-        let query = diesel::update(copied_orders::table.find(id));
-        let changes = (
-            copied_orders::reason.eq(reason),
-            copied_orders::broker_order_id.eq(broker_order_id),
-            copied_orders::acknowledged_at.eq(acknowledged_at),
-        );
-        if status == CopyStatus::Working {
-            query
-                .filter(copied_orders::status.ne(CopyStatus::Filled.as_str()))
-                .set((copied_orders::status.eq(status.as_str()), changes))
-                .execute(c)
-                .await?;
-            // Keep the id and time on a fill that raced ahead.
-            diesel::update(copied_orders::table.find(id))
-                .filter(copied_orders::acknowledged_at.is_null())
-                .set(changes)
-                .execute(c)
-                .await?;
-        } else {
-            query
-                .set((copied_orders::status.eq(status.as_str()), changes))
-                .execute(c)
-                .await?;
+    update_order(db, id, |row| {
+        if !(status == CopyStatus::Working && row.status() == CopyStatus::Filled) {
+            row.status = status.as_str().to_owned();
+            row.reason = reason.map(str::to_owned);
         }
-        Ok(())
+        if row.broker_order_id.is_none() {
+            row.broker_order_id = broker_order_id.map(str::to_owned);
+        }
+        if row.acknowledged_at.is_none() {
+            row.acknowledged_at = acknowledged_at;
+        }
+        if status == CopyStatus::Filled && row.filled_at.is_none() {
+            row.filled_at = acknowledged_at;
+        }
+        true
     })
+    .await?;
+    Ok(())
 }
 
 /// A status change the broker's stream reported (working → filled or cancelled), with the
-/// broker's order id when the placement's own answer did not bring it (it was lost).
+/// broker's order id when the placement's own answer did not bring it (it was lost). `true`
+/// if the status changed.
 pub async fn set_status(
     db: &Db,
     id: Id,
@@ -691,43 +730,26 @@ pub async fn set_status(
     filled_at: Option<Ts>,
     broker_order_id: Option<&str>,
 ) -> Result<bool, DbError> {
-    with_conn!(db, write, |c| {
-        let changed = diesel::update(
-            copied_orders::table
-                .find(id)
-                .filter(copied_orders::status.ne(status.as_str())),
-        )
-        .set(copied_orders::status.eq(status.as_str()))
-        .execute(c)
-        .await?;
+    let updated = update_order(db, id, |row| {
+        // A fill is final: nothing the stream says later undoes it.
+        if row.status() == CopyStatus::Filled {
+            return false;
+        }
+        let changed = row.status() != status;
+        row.status = status.as_str().to_owned();
         if let Some(reason) = reason {
-            diesel::update(copied_orders::table.find(id))
-                .set(copied_orders::reason.eq(reason))
-                .execute(c)
-                .await?;
+            row.reason = Some(reason.to_owned());
         }
-        if let Some(order_id) = broker_order_id {
-            diesel::update(
-                copied_orders::table
-                    .find(id)
-                    .filter(copied_orders::broker_order_id.is_null()),
-            )
-            .set(copied_orders::broker_order_id.eq(order_id))
-            .execute(c)
-            .await?;
+        if row.filled_at.is_none() {
+            row.filled_at = filled_at;
         }
-        if let Some(at) = filled_at {
-            diesel::update(
-                copied_orders::table
-                    .find(id)
-                    .filter(copied_orders::filled_at.is_null()),
-            )
-            .set(copied_orders::filled_at.eq(at))
-            .execute(c)
-            .await?;
+        if row.broker_order_id.is_none() {
+            row.broker_order_id = broker_order_id.map(str::to_owned);
         }
-        Ok(changed == 1)
+        changed
     })
+    .await?;
+    Ok(updated.is_some_and(|(_, changed)| changed))
 }
 
 // ---- fills ----

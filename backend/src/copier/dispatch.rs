@@ -732,9 +732,6 @@ impl Copier {
             acknowledged,
         )
         .await?;
-        if status == CopyStatus::Filled {
-            db::set_status(self.db(), row.id, status, None, acknowledged, None).await?;
-        }
         // As stored now, with its fills (one may have raced ahead of this answer).
         self.publish_current(row.id).await
     }

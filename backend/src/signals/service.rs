@@ -29,6 +29,17 @@ const SIGNATURE_WINDOW_SECONDS: i64 = 300;
 const DUPLICATE_WINDOW_SECONDS: i64 = 5;
 /// An accepted signal's outcome until the copier has acted on it.
 const WAITING: &str = "waiting for the copier";
+/// A test signal's outcome: it proves the webhook works without trading anyone's account.
+const TEST_ONLY: &str =
+    "a test signal from the web app: checked and logged, not copied to any follower";
+
+/// Whether an accepted signal goes to the copier.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Dispatch {
+    ToCopier,
+    /// A test from the web app: logged only.
+    LogOnly,
+}
 
 /// Webhooks and signal intake; cheap to clone.
 #[derive(Clone)]
@@ -333,12 +344,13 @@ impl Signals {
                     .await;
             }
         }
-        self.take(row, intake.body).await
+        self.take(row, intake.body, Dispatch::ToCopier).await
     }
 
     /// Sends a signal to one of the user's webhooks from the web app ("send test signal"):
     /// parsed, de-duplicated and logged like any other, without the token, address or signature
-    /// checks (the owner is logged in).
+    /// checks (the owner is logged in), and never copied: a button in the web app must not
+    /// trade the followers' accounts.
     pub async fn send_test_signal(
         &self,
         user: &User,
@@ -349,7 +361,7 @@ impl Signals {
             .await?
             .ok_or(SignalsError::NotFound)?;
         let row = self.new_row(&webhook, body.as_bytes());
-        self.take(row, body.as_bytes()).await
+        self.take(row, body.as_bytes(), Dispatch::LogOnly).await
     }
 
     /// A signal row for a body just received, rejected until parsed.
@@ -374,7 +386,12 @@ impl Signals {
 
     /// Parses the body and stores the signal: rejected with what was wrong, accepted, or not
     /// at all when it duplicates an earlier one.
-    async fn take(&self, mut row: SignalRow, body: &[u8]) -> Result<Receipt, SignalsError> {
+    async fn take(
+        &self,
+        mut row: SignalRow,
+        body: &[u8],
+        dispatch: Dispatch,
+    ) -> Result<Receipt, SignalsError> {
         let now = row.received_at;
         match parse::parse(body) {
             Err(SignalError { field, message }) => {
@@ -392,12 +409,19 @@ impl Signals {
                 row.status = SignalStatus::Accepted.as_str().to_owned();
                 row.dedup_id = signal.id.clone();
                 row.parsed = serde_json::to_string(&signal).ok();
-                row.outcome = Some(WAITING.to_owned());
+                if dispatch == Dispatch::ToCopier {
+                    row.outcome = Some(WAITING.to_owned());
+                } else {
+                    row.outcome = Some(TEST_ONLY.to_owned());
+                    row.dispatched_at = Some(now);
+                }
                 let since = Ts::new(now.0 - chrono::Duration::seconds(DUPLICATE_WINDOW_SECONDS));
                 Ok(match db::store_signal(&self.db, &row, since).await? {
                     Ok(signal) => {
                         // Stored: the copier takes it from here, after the answer goes out.
-                        self.copier.spawn_dispatch(signal);
+                        if dispatch == Dispatch::ToCopier {
+                            self.copier.spawn_dispatch(signal);
+                        }
                         Receipt::Accepted { signal }
                     }
                     Err(first) => Receipt::Duplicate { first },

@@ -191,6 +191,25 @@ async fn one_signal_trades_every_follower_once_sized_and_mapped(backend: Backend
     let again = post_signal(&app.router, &token, entry_alert).await;
     assert_eq!(again.status, 200);
     assert_eq!(again.json()["status"], "duplicate");
+    // The web app's test signal is logged, never copied.
+    let webhook =
+        ok(&app.router, &trader, "{ webhooks { id } }", json!({})).await["webhooks"][0]["id"]
+            .clone();
+    let test = ok(
+        &app.router,
+        &trader,
+        "mutation($id: ID!) { sendTestSignal(id: $id) { status signalId } }",
+        json!({ "id": webhook }),
+    )
+    .await;
+    let tested = copies_of(&app.router, &trader, &test["sendTestSignal"]["signalId"], 0).await;
+    assert!(
+        tested["signal"]["outcome"]
+            .as_str()
+            .unwrap()
+            .contains("not copied"),
+        "{tested}"
+    );
     // A malformed alert is logged as rejected, with no copies.
     let malformed = post_signal(&app.router, &token, r#"{"ticker":"ES1!","action":"hold"}"#).await;
     assert_eq!(malformed.status, 400);

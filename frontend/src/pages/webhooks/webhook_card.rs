@@ -309,7 +309,7 @@ fn tested_notice(tested: &Tested) -> (&'static str, String) {
     match tested.status.as_str() {
         "accepted" => (
             "callout--success",
-            "Test signal accepted: buy 1 ES1! at market. It is listed under “Last signals received”.".to_owned(),
+            "Test signal accepted: buy 1 ES1! at market, logged but not copied to any follower. It is listed under “Last signals received”.".to_owned(),
         ),
         "duplicate" => (
             "callout--info",
