@@ -8,12 +8,13 @@ use copytrade::brokers::{BrokerError, BrokerEvent, OrderRequest, OrderStatus, Or
 use serde_json::{Value, json};
 
 use crate::support::fake_bybit::FakeBybit;
+use crate::support::trading::{copies_of, create_webhook, ok, post_signal};
 use crate::support::{Backend, Caller, TestApp, database_contains, on_both_databases};
 
 const KEY: &str = "AKEY-bybit-0000-a9f2";
 const CANARY: &str = "CANARY-bybit-secret-7d3e";
 const LINK: &str = "mutation($input: LinkBrokerAccountInput!) { linkBrokerAccount(input: $input) {
-    id status lastError credentialHint rotationDue canWithdraw accounts { name externalId balance positions { symbol quantity } } } }";
+    id status lastError credentialHint rotationDue canWithdraw accounts { id name externalId balance positions { symbol quantity } } } }";
 
 /// Every path a Bybit adapter may call (SEC-13): reading, placing, cancelling, the stream.
 const ALLOWED: [&str; 8] = [
@@ -188,9 +189,88 @@ async fn a_key_that_can_withdraw_is_refused_and_nothing_is_stored(backend: Backe
     assert_only_allowed_calls(&fake);
 }
 
+/// The copy of `signal` once the venue has settled it (`status` reached).
+async fn copy_with_status(app: &TestApp, trader: &Caller, signal: &Value, status: &str) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let entry = copies_of(&app.router, trader, signal, 1).await;
+        if entry["orders"][0]["status"] == status {
+            return entry["orders"][0].clone();
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never {status}: {entry}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn a_bybit_follower_is_copied_through_rate_limits_and_rejections(backend: Backend) {
+    let fake = FakeBybit::start(KEY, CANARY).await;
+    fake.set_last_price("BTCUSDT", 90_000.0);
+    let app = app_with(&fake, backend).await;
+    let trader = app.register_trader("bybit-copier@example.com").await;
+    let linked = link(&app, &trader, CANARY).await;
+    let account = linked["data"]["linkBrokerAccount"]["accounts"][0]["id"].clone();
+    let (webhook, _, token) = create_webhook(&app, &trader, "BTC perp").await;
+    let group = ok(
+        &app.router,
+        &trader,
+        "mutation($i: CreateCopyGroupInput!) { createCopyGroup(input: $i) { id } }",
+        json!({ "i": { "name": "BTC", "webhookId": webhook } }),
+    )
+    .await["createCopyGroup"]["id"]
+        .clone();
+    ok(
+        &app.router,
+        &trader,
+        "mutation($i: AddFollowerInput!) { addFollower(input: $i) { id } }",
+        json!({ "i": { "copyGroupId": group, "tradingAccountId": account, "multiplier": 0.5 } }),
+    )
+    .await;
+
+    // Bybit asks to slow down: the copier waits and sends again, and one order results.
+    fake.set_rate_limited(true);
+    let alert = r#"{"ticker":"BYBIT:BTCUSDT.P","action":"buy","quantity":"0.025","price":"90000","id":"b-1"}"#;
+    let sent = post_signal(&app.router, &token, alert).await;
+    assert_eq!(sent.status, 202, "{}", sent.text());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    fake.set_rate_limited(false);
+    let copy = copy_with_status(&app, &trader, &sent.json()["signalId"], "FILLED").await;
+    assert_eq!(copy["symbol"], "BTCUSDT");
+    // 0.025 × 0.5 rounds down to Bybit's 0.001 step.
+    assert_eq!(copy["quantity"].as_f64(), Some(0.012));
+    assert_eq!(copy["filledQuantity"].as_f64(), Some(0.012));
+    assert_eq!(fake.order_count(), 1);
+    // It waited the limit out (instead of failing or sending twice).
+    let at = |field: &str| {
+        copy[field]
+            .as_str()
+            .unwrap()
+            .parse::<chrono::DateTime<chrono::Utc>>()
+            .unwrap()
+    };
+    assert!(
+        at("acknowledgedAt") - at("sentAt") >= chrono::Duration::milliseconds(300),
+        "{copy}"
+    );
+
+    // Bybit refuses a stop below the market for a buy: the copy says why, in Bybit's words.
+    let stop = r#"{"ticker":"BTCUSDT.P","action":"buy","orderType":"stop","stopPrice":"1000","quantity":"0.01","id":"b-2"}"#;
+    let sent = post_signal(&app.router, &token, stop).await;
+    let copy = copy_with_status(&app, &trader, &sent.json()["signalId"], "REJECTED").await;
+    assert!(
+        copy["reason"].as_str().unwrap().contains("expect Rising"),
+        "{copy}"
+    );
+    assert_eq!(fake.order_count(), 1);
+    assert_only_allowed_calls(&fake);
+}
+
 on_both_databases!(
     a_trade_only_bybit_key_links_and_its_secret_is_never_shown_or_stored_in_clear,
     a_key_that_can_withdraw_is_refused_and_nothing_is_stored,
+    a_bybit_follower_is_copied_through_rate_limits_and_rejections,
 );
 
 fn order(link_id: &str, side: Side, order_type: OrderType, quantity: f64) -> OrderRequest {

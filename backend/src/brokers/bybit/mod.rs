@@ -54,7 +54,8 @@ pub struct BybitAdapter {
     api_key: SecretString,
     api_secret: SecretString,
     /// The account's user id, learnt from the key's details.
-    user_id: Mutex<Option<String>>,
+    /// Bybit's user id for this key, once asked; the stream reads it too (events name it).
+    user_id: Arc<Mutex<Option<String>>>,
     events: broadcast::Sender<BrokerEvent>,
     streaming: Arc<AtomicBool>,
 }
@@ -176,7 +177,7 @@ impl BybitAdapter {
             endpoint,
             api_key,
             api_secret,
-            user_id: Mutex::new(None),
+            user_id: Arc::new(Mutex::new(None)),
             events,
             streaming: Arc::new(AtomicBool::new(false)),
         }
@@ -588,13 +589,12 @@ impl BrokerAdapter for BybitAdapter {
     fn events(&self) -> broadcast::Receiver<BrokerEvent> {
         let receiver = self.events.subscribe();
         if !self.streaming.swap(true, Ordering::SeqCst) {
-            let account = self.user_id.lock().ok().and_then(|cached| cached.clone());
             tokio::spawn(stream::run(stream::StreamParams {
                 http: self.http.clone(),
                 url: self.endpoint.ws.clone(),
                 api_key: self.api_key.clone(),
                 api_secret: self.api_secret.clone(),
-                account: account.unwrap_or_default(),
+                account: Arc::clone(&self.user_id),
                 events: self.events.clone(),
                 running: self.streaming.clone(),
             }));

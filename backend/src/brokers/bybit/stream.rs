@@ -2,8 +2,8 @@
 //! 20 seconds, and turn pushes into [`BrokerEvent`]s. Reconnects with a growing pause after a
 //! drop; stops once nobody listens.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -24,8 +24,9 @@ pub struct StreamParams {
     pub url: String,
     pub api_key: SecretString,
     pub api_secret: SecretString,
-    /// Bybit's user id: the account events belong to.
-    pub account: String,
+    /// Bybit's user id: the account events belong to. Read per message: a listener may start
+    /// the stream before the adapter has asked Bybit whose key it is.
+    pub account: Arc<Mutex<Option<String>>>,
     pub events: broadcast::Sender<BrokerEvent>,
     /// Cleared when the stream stops, so the next listener starts another.
     pub running: Arc<AtomicBool>,
@@ -93,7 +94,13 @@ async fn session(params: &StreamParams) -> Result<(), String> {
                 if frame["op"] == "auth" && frame["success"] != true {
                     return Err(format!("Bybit refused the stream login: {}", frame["ret_msg"]));
                 }
-                for event in events(&frame, &params.account) {
+                let account = params
+                    .account
+                    .lock()
+                    .ok()
+                    .and_then(|cached| cached.clone())
+                    .unwrap_or_default();
+                for event in events(&frame, &account) {
                     // Nobody listening is fine.
                     let _ = params.events.send(event);
                 }
