@@ -613,6 +613,18 @@ pub async fn unfinished(db: &Db, sent_before: Ts) -> Result<Vec<CopiedOrderRow>,
     })
 }
 
+/// Copied orders the broker holds as working, oldest first.
+pub async fn working(db: &Db) -> Result<Vec<CopiedOrderRow>, DbError> {
+    with_conn!(db, read, |c| {
+        Ok(copied_orders::table
+            .filter(copied_orders::status.eq(CopyStatus::Working.as_str()))
+            .order(copied_orders::created_at)
+            .select(CopiedOrderRow::as_select())
+            .load(c)
+            .await?)
+    })
+}
+
 /// PENDING → SENDING: this worker sends it. `false` if another got there first.
 pub async fn claim_send(db: &Db, id: Id, now: Ts) -> Result<bool, DbError> {
     with_conn!(db, write, |c| {

@@ -97,8 +97,8 @@ pub(super) struct Inner {
 pub(super) struct Venue {
     connection: Id,
     broker: BrokerKind,
-    account: TradingAccount,
-    adapter: Arc<dyn BrokerAdapter>,
+    pub(super) account: TradingAccount,
+    pub(super) adapter: Arc<dyn BrokerAdapter>,
 }
 
 impl Copier {
@@ -760,6 +760,11 @@ impl Copier {
 
     /// Resumes at start, then keeps an eye out for stalled copies until shutdown.
     pub async fn run_resumer(self, shutdown: Shutdown) {
+        // Orders that were working when the server stopped are listened to again, and what
+        // happened to them meanwhile is brought in.
+        if let Err(err) = self.follow_working().await {
+            tracing::warn!(%err, "copier: cannot follow up working orders");
+        }
         shutdown::every(Duration::from_secs(15), shutdown, || async {
             // New leaders, and leaders whose credentials changed, get a listener.
             if let Err(err) = self.watch_leaders().await {

@@ -216,6 +216,58 @@ impl Copier {
         Ok(())
     }
 
+    /// Listens again to every account with working copies (after a restart no listener runs)
+    /// and asks the broker about each: an order filled or cancelled while nobody listened is
+    /// recorded now.
+    pub async fn follow_working(&self) -> Result<usize, CopierError> {
+        let mut settled = 0;
+        for row in db::working(self.db()).await? {
+            let Some(account) = row.trading_account_id else {
+                continue;
+            };
+            let Ok(venue) = self.venue(row.user_id, account).await else {
+                continue;
+            };
+            let external = venue.account.external_id.clone();
+            let Ok(Some(state)) = venue
+                .adapter
+                .find_order(&external, &row.client_order_id)
+                .await
+            else {
+                continue;
+            };
+            match state.status {
+                OrderStatus::Working => {}
+                OrderStatus::Filled => {
+                    let fills = db::fills_of_orders(self.db(), &[row.id]).await?;
+                    if fills.is_empty()
+                        && let Some(price) = state.average_price
+                    {
+                        // The executions went by unseen: the order's own totals stand in.
+                        let fill = Fill {
+                            execution_id: state.order_id.clone(),
+                            order_id: state.order_id.clone(),
+                            client_order_id: state.client_order_id.clone(),
+                            account: external.clone(),
+                            symbol: state.symbol.clone(),
+                            side: state.side,
+                            quantity: state.filled_quantity,
+                            price,
+                            at: state.updated_at,
+                        };
+                        self.on_fill(row.user_id, account, fill).await?;
+                    }
+                    settled += 1;
+                }
+                OrderStatus::Cancelled | OrderStatus::Rejected => {
+                    self.on_order(account, state).await?;
+                    settled += 1;
+                }
+            }
+        }
+        Ok(settled)
+    }
+
     /// Publishes a copied order as stored now, with its fills.
     pub(super) async fn publish_current(&self, id: Id) -> Result<(), CopierError> {
         if let Some(row) = db::order(self.db(), id).await? {

@@ -533,7 +533,31 @@ async fn a_restart_between_storing_and_sending_places_exactly_one_order_per_foll
     backend: Backend,
 ) {
     let app = TestApp::new(backend).await;
-    let (trader, _, [a, b, c]) = three_followers(&app, "restart@example.com").await;
+    let (trader, token, [a, b, c]) = three_followers(&app, "restart@example.com").await;
+    // A buy limit far below the market works at A and B (inverted, C's sell fills at once).
+    let limit = post_signal(
+        &app.router,
+        &token,
+        r#"{"ticker":"ES1!","action":"buy","orderType":"limit","limitPrice":"1000","quantity":1}"#,
+    )
+    .await;
+    let limit = limit.json()["signalId"].clone();
+    let working = copies_of(&app.router, &trader, &limit, 3).await;
+    assert_eq!(
+        order_of(&working, &a.account)["status"],
+        "WORKING",
+        "{working}"
+    );
+    assert_eq!(
+        order_of(&working, &b.account)["status"],
+        "WORKING",
+        "{working}"
+    );
+    assert_eq!(
+        order_of(&working, &c.account)["status"],
+        "FILLED",
+        "{working}"
+    );
     let me = ok(
         &app.router,
         &trader,
@@ -609,6 +633,27 @@ async fn a_restart_between_storing_and_sending_places_exactly_one_order_per_foll
 
     // The server dies here and comes back; its resumer finishes the job.
     let app = app.restart().await;
+    // While it was down, A's working limit order was cancelled at the broker.
+    let a_limit = order_of(&working, &a.account)["brokerOrderId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.app
+        .state
+        .brokers
+        .paper
+        .login(&a.connection)
+        .cancel_order(&PaperExchange::account_id(&a.connection), &a_limit)
+        .await
+        .unwrap();
+    assert_eq!(app.app.state.copier.follow_working().await.unwrap(), 1);
+    let followed = copies_of(&app.router, &trader, &limit, 3).await;
+    assert_eq!(
+        order_of(&followed, &a.account)["status"],
+        "CANCELLED",
+        "{followed}"
+    );
+    assert_eq!(order_of(&followed, &b.account)["status"], "WORKING");
     app.clock.advance(chrono::Duration::seconds(31));
     assert!(app.app.state.copier.resume().await.unwrap() > 0);
     let entry = copies_of(&app.router, &trader, &signal_json, 3).await;
@@ -632,9 +677,10 @@ async fn a_restart_between_storing_and_sending_places_exactly_one_order_per_foll
         positions(&app.router, &trader, "B micro").await,
         [("MES".to_owned(), 3.0)]
     );
+    // C sold one on the limit signal and one now.
     assert_eq!(
         positions(&app.router, &trader, "C inverted").await,
-        [("ES".to_owned(), -1.0)]
+        [("ES".to_owned(), -2.0)]
     );
     // Resuming again (another restart, another instance) changes nothing.
     app.app.state.copier.resume().await.unwrap();
