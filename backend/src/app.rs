@@ -14,7 +14,7 @@ use crate::brokers::Brokers;
 use crate::brokers::http::HttpClient;
 use crate::brokers::paper::PaperExchange;
 use crate::clock::Clock;
-use crate::config::{Config, ConfigError, ServerSecrets, secrets::SecretSource};
+use crate::config::{Config, ConfigError, DatabaseUrl, ServerSecrets, secrets::SecretSource};
 use crate::connections::Connections;
 use crate::copier::{Copier, CopierSettings};
 use crate::db::{self, Db, DbError};
@@ -140,6 +140,10 @@ impl App {
                 max_signal_age: config.signal_max_age,
                 ..CopierSettings::default()
             },
+            match &config.database {
+                DatabaseUrl::Postgres(url) => Some(url.clone()),
+                DatabaseUrl::Sqlite(_) => None,
+            },
         );
         let signals = Signals::new(
             db.clone(),
@@ -218,6 +222,13 @@ impl App {
                 .copier
                 .clone()
                 .run_resumer(self.state.shutdown.clone()),
+        );
+        // Several instances on PostgreSQL share their live feeds.
+        tokio::spawn(
+            self.state
+                .copier
+                .clone()
+                .run_relay(self.state.shutdown.clone()),
         );
         let grace = self.config.shutdown_grace;
         let shutdown = self.state.shutdown.clone();

@@ -15,6 +15,7 @@ use tokio::sync::broadcast;
 use super::db::{self, CopiedOrderRow, FollowerRow, GroupRow, SignalHead};
 use super::feed::Feeds;
 use super::plan::{self, Request, Sizing};
+use super::relay::Outbox;
 use super::{CopierError, CopierEvent, CopyStatus, Follower, OrderUpdate};
 use crate::auth::User;
 use crate::brokers::{BrokerAdapter, BrokerError, BrokerKind, OrderState, OrderStatus};
@@ -91,6 +92,8 @@ pub(super) struct Inner {
     pub events: broadcast::Sender<CopierEvent>,
     pub feeds: Feeds,
     pub settings: CopierSettings,
+    /// On PostgreSQL: the live feed shared with the other instances.
+    pub outbox: Option<Outbox>,
 }
 
 /// A follower's account, ready to trade.
@@ -102,7 +105,15 @@ pub(super) struct Venue {
 }
 
 impl Copier {
-    pub fn new(db: Db, clock: Clock, connections: Connections, settings: CopierSettings) -> Self {
+    /// `live_url`: the PostgreSQL database whose notifications carry the live feed between
+    /// instances (`None` on SQLite: one instance).
+    pub fn new(
+        db: Db,
+        clock: Clock,
+        connections: Connections,
+        settings: CopierSettings,
+        live_url: Option<String>,
+    ) -> Self {
         let (events, _) = broadcast::channel(4096);
         let pacing = BrokerKind::ALL
             .into_iter()
@@ -117,6 +128,7 @@ impl Copier {
                 events,
                 feeds: Feeds::default(),
                 settings,
+                outbox: live_url.map(Outbox::new),
             }),
         }
     }
@@ -135,6 +147,9 @@ impl Copier {
     }
 
     pub(super) fn publish(&self, event: CopierEvent) {
+        if let Some(outbox) = &self.inner.outbox {
+            outbox.send(&event);
+        }
         // Nobody listening is fine.
         let _ = self.inner.events.send(event);
     }

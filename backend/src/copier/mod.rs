@@ -16,6 +16,7 @@ mod groups;
 mod log;
 mod mirror;
 pub mod plan;
+mod relay;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -78,7 +79,7 @@ pub struct SymbolMapping {
 }
 
 /// Where a copied order stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, async_graphql::Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, async_graphql::Enum, Serialize, Deserialize)]
 pub enum CopyStatus {
     /// Stored; not sent yet.
     Pending,
@@ -135,7 +136,7 @@ impl CopyStatus {
 }
 
 /// One follower's copy of one signal, as the trade log shows it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CopiedOrder {
     pub id: Id,
     pub signal_id: Id,
@@ -157,7 +158,7 @@ pub struct CopiedOrder {
 }
 
 /// An execution on one of the user's trading accounts.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TradeFill {
     pub id: Id,
     pub user_id: Id,
@@ -175,14 +176,14 @@ pub struct TradeFill {
 }
 
 /// A copied order changed status.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderUpdate {
     pub user_id: Id,
     pub order: CopiedOrder,
 }
 
 /// What the live feed carries; subscribers keep only their own user's.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum CopierEvent {
     Fill(Box<TradeFill>),
     Order(Box<OrderUpdate>),

@@ -58,6 +58,20 @@ impl std::str::FromStr for Id {
 #[diesel(sql_type = DbTime)]
 pub struct Ts(pub DateTime<Utc>);
 
+/// As text, the way the API shows ids (live events travel between instances as JSON).
+impl serde::Serialize for Id {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Id {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl Ts {
     pub fn new(at: DateTime<Utc>) -> Self {
         Self(at.trunc_subsecs(6))

@@ -10,11 +10,9 @@ use copytrade::db::schema::{copied_orders, signals};
 use copytrade::db::types::{Id, Ts};
 use diesel::ExpressionMethods;
 use diesel_async::RunQueryDsl;
-use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
+use crate::support::live::{next_message, next_within, subscribe_to_fills};
 use crate::support::trading::{copies_of, create_webhook, link_paper, ok, post_signal};
 use crate::support::{Backend, Caller, TestApp, on_both_databases};
 
@@ -693,62 +691,6 @@ async fn a_restart_between_storing_and_sending_places_exactly_one_order_per_foll
         [("MES".to_owned(), 3.0)]
     );
     let _ = (b, c);
-}
-
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-/// Opens a socket as `trader` and subscribes to their fills.
-async fn subscribe_to_fills(addr: std::net::SocketAddr, trader: &Caller) -> Socket {
-    let mut request = format!("ws://{addr}/graphql/ws")
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    let token = trader.token.clone().unwrap();
-    socket
-        .send(Message::text(
-            json!({ "type": "connection_init", "payload": { "token": token } }).to_string(),
-        ))
-        .await
-        .unwrap();
-    assert_eq!(
-        next_message(&mut socket).await.unwrap()["type"],
-        "connection_ack"
-    );
-    let query =
-        "subscription { tradeFills { tradingAccountId symbol side quantity price signalId } }";
-    socket
-        .send(Message::text(
-            json!({ "id": "fills", "type": "subscribe", "payload": { "query": query } })
-                .to_string(),
-        ))
-        .await
-        .unwrap();
-    socket
-}
-
-/// The next message, or `None` if none comes within `wait`.
-async fn next_within(socket: &mut Socket, wait: Duration) -> Option<Value> {
-    loop {
-        let message = tokio::time::timeout(wait, socket.next())
-            .await
-            .ok()??
-            .ok()?;
-        if let Message::Text(text) = message {
-            let value: Value = serde_json::from_str(&text).unwrap();
-            if value["type"] != "ping" && value["type"] != "ka" {
-                return Some(value);
-            }
-        }
-    }
-}
-
-async fn next_message(socket: &mut Socket) -> Option<Value> {
-    next_within(socket, Duration::from_secs(5)).await
 }
 
 async fn a_trader_receives_their_own_fills_live_and_nobody_elses(backend: Backend) {

@@ -3,6 +3,8 @@
 
 use serde_json::json;
 
+use crate::support::live::{next_message, subscribe_to_fills};
+use crate::support::trading::{create_webhook, link_paper, ok, post_signal};
 use crate::support::{Backend, Caller, PgTestDb, TestApp};
 
 const PASSWORD: &str = "a long trading passphrase";
@@ -80,4 +82,53 @@ async fn login_limits_and_revocations_hold_across_instances() {
             .json();
         assert_eq!(refused["errors"][0]["extensions"]["code"], "RATE_LIMITED");
     }
+}
+
+/// A trader watching fills on one instance sees the fills another instance placed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fills_reach_the_trader_whichever_instance_they_watch() {
+    let pg = PgTestDb::create().await;
+    let a = instance(&pg).await;
+    let trader = a.register_trader("live@example.com").await;
+    let (webhook, _, token) = create_webhook(&a, &trader, "hook").await;
+    let linked = link_paper(&a, &trader, "Paper", 50_000.0).await;
+    let group = ok(
+        &a.router,
+        &trader,
+        "mutation($i: CreateCopyGroupInput!) { createCopyGroup(input: $i) { id } }",
+        json!({ "i": { "name": "g", "webhookId": webhook } }),
+    )
+    .await["createCopyGroup"]["id"]
+        .clone();
+    ok(
+        &a.router,
+        &trader,
+        "mutation($i: AddFollowerInput!) { addFollower(input: $i) { id } }",
+        json!({ "i": { "copyGroupId": group, "tradingAccountId": linked["accounts"][0]["id"] } }),
+    )
+    .await;
+    let a = a.serve().await;
+    let b = instance(&pg).await.serve().await;
+    let mut on_b = subscribe_to_fills(b.addr, &trader).await;
+    // Both instances listen before the signal goes out.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+
+    let sent = post_signal(
+        &a.router,
+        &token,
+        r#"{"ticker":"ES1!","action":"buy","quantity":1}"#,
+    )
+    .await;
+    assert_eq!(sent.status, 202, "{}", sent.text());
+    let fill = next_message(&mut on_b)
+        .await
+        .expect("the fill reaches the other instance");
+    assert_eq!(
+        fill["payload"]["data"]["tradeFills"]["symbol"], "ES",
+        "{fill}"
+    );
+    assert_eq!(
+        fill["payload"]["data"]["tradeFills"]["signalId"],
+        sent.json()["signalId"]
+    );
 }

@@ -3,6 +3,7 @@
 
 pub mod fake_bybit;
 pub mod http;
+pub mod live;
 pub mod postgres;
 pub mod trading;
 
