@@ -354,6 +354,23 @@ impl Connections {
         Ok((connection, account))
     }
 
+    /// A connection's trading accounts as stored, without asking the broker.
+    pub async fn listed_accounts(
+        &self,
+        connection: &Connection,
+    ) -> Result<Vec<AccountView>, ConnectionError> {
+        Ok(
+            db::accounts(&self.db, connection.user_id, Some(connection.id))
+                .await?
+                .into_iter()
+                .map(|account| AccountView {
+                    account,
+                    snapshot: None,
+                })
+                .collect(),
+        )
+    }
+
     /// A connection's trading accounts with balance and positions as the broker reports them
     /// now (`snapshot` is `None` for an account the broker could not be asked about).
     pub async fn accounts(

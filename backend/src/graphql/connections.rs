@@ -104,13 +104,17 @@ impl BrokerConnection {
 #[ComplexObject]
 impl BrokerConnection {
     /// The trading accounts this login can see, with balance and positions as the broker
-    /// reports them now.
+    /// reports them now (the broker is asked only when `balance` or `positions` is selected).
     async fn accounts(&self, ctx: &Context<'_>) -> Result<Vec<TradingAccount>> {
-        let views = ctx
-            .data::<Connections>()?
-            .accounts(&self.inner)
-            .await
-            .map_err(connection_error)?;
+        let wanted = ctx.look_ahead();
+        let holdings = wanted.field("balance").exists() || wanted.field("positions").exists();
+        let connections = ctx.data::<Connections>()?;
+        let views = if holdings {
+            connections.accounts(&self.inner).await
+        } else {
+            connections.listed_accounts(&self.inner).await
+        }
+        .map_err(connection_error)?;
         Ok(views
             .into_iter()
             .map(|view| {

@@ -265,6 +265,26 @@ async fn a_bybit_follower_is_copied_through_rate_limits_and_rejections(backend: 
     );
     assert_eq!(fake.order_count(), 1);
     assert_only_allowed_calls(&fake);
+
+    // Naming accounts (as the Dashboard does) asks Bybit nothing; balances do.
+    let calls = fake.calls().len();
+    let names = ok(
+        &app.router,
+        &trader,
+        "{ brokerConnections { accounts { id name } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(names["brokerConnections"][0]["accounts"][0]["id"], account);
+    assert_eq!(fake.calls().len(), calls, "{:?}", &fake.calls()[calls..]);
+    ok(
+        &app.router,
+        &trader,
+        "{ brokerConnections { accounts { balance } } }",
+        json!({}),
+    )
+    .await;
+    assert!(fake.calls().len() > calls);
 }
 
 on_both_databases!(
