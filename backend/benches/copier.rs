@@ -11,6 +11,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -19,7 +21,6 @@ use copytrade::app::App;
 use copytrade::clock::Clock;
 use copytrade::config::Config;
 use copytrade::copier::{CopierEvent, CopyStatus};
-use diesel_async::{AsyncConnection, RunQueryDsl};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -211,27 +212,5 @@ async fn measure(label: &str, database_url: Option<String>) {
 #[tokio::main]
 async fn main() {
     measure("SQLite", None).await;
-    let admin = std::env::var("COPYTRADE_BENCH_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    let name = format!("copytrade_bench_copier_{}", std::process::id());
-    let create = async {
-        let mut conn = diesel_async::AsyncPgConnection::establish(&admin).await?;
-        diesel::sql_query(format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .await?;
-        Ok::<_, Box<dyn std::error::Error>>(conn)
-    };
-    match create.await {
-        Ok(mut conn) => {
-            let base = admin
-                .rsplit_once('/')
-                .map_or(admin.as_str(), |(base, _)| base);
-            measure("PostgreSQL", Some(format!("{base}/{name}"))).await;
-            diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)"))
-                .execute(&mut conn)
-                .await
-                .ok();
-        }
-        Err(err) => println!("PostgreSQL skipped: cannot create a database at {admin} ({err})"),
-    }
+    support::on_scratch_postgres("copier", |url| measure("PostgreSQL", Some(url))).await;
 }

@@ -6,6 +6,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use copytrade::config::secrets::SecretSource;
@@ -156,28 +158,8 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     rotate_on("SQLite", &DatabaseUrl::Sqlite(dir.path().join("bench.db"))).await;
 
-    let admin = std::env::var("COPYTRADE_BENCH_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    let name = format!("copytrade_bench_{}", std::process::id());
-    let create = async {
-        let mut conn = diesel_async::AsyncPgConnection::establish(&admin).await?;
-        diesel::sql_query(format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .await?;
-        Ok::<_, Box<dyn std::error::Error>>(conn)
-    };
-    match create.await {
-        Ok(mut conn) => {
-            let base = admin
-                .rsplit_once('/')
-                .map_or(admin.as_str(), |(base, _)| base);
-            let url = DatabaseUrl::parse(&format!("{base}/{name}")).unwrap();
-            rotate_on("PostgreSQL", &url).await;
-            diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)"))
-                .execute(&mut conn)
-                .await
-                .ok();
-        }
-        Err(err) => println!("PostgreSQL skipped: cannot create a database at {admin} ({err})"),
-    }
+    support::on_scratch_postgres("vault", |url| async move {
+        rotate_on("PostgreSQL", &DatabaseUrl::parse(&url).unwrap()).await;
+    })
+    .await;
 }

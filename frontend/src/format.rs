@@ -169,6 +169,24 @@ impl Clock {
     }
 }
 
+/// Milliseconds since 1970-01-01T00:00:00Z of RFC 3339 text, fraction included: to order
+/// events and measure latencies, where whole seconds are too coarse. `None` if it is not
+/// RFC 3339.
+pub fn unix_millis(text: &str) -> Option<i64> {
+    let seconds = Clock::parse(text)?.unix_seconds();
+    // `parse` checked the layout: byte 19 starts the fraction, if there is one.
+    let millis = match text.as_bytes().get(19) {
+        Some(b'.') => text.as_bytes()[20..]
+            .iter()
+            .take_while(|byte| byte.is_ascii_digit())
+            .chain(std::iter::repeat(&b'0'))
+            .take(3)
+            .fold(0, |sum, digit| sum * 10 + i64::from(digit - b'0')),
+        _ => 0,
+    };
+    Some(seconds * 1_000 + millis)
+}
+
 /// Days from 1970-01-01 to a Gregorian date. Counting years from March puts the leap day
 /// last, so a year's day number is a linear formula in its month; 400-year eras repeat exactly.
 fn days_since_epoch(year: i64, month: i64, day: i64) -> i64 {
@@ -218,6 +236,16 @@ pub fn price_label(price: f64) -> String {
 /// A position's size, signed because the sign is its side: `+2` long, `-0.5` short, `0`.
 pub fn quantity_label(quantity: f64) -> String {
     decimal_label(quantity, 0, 8, true)
+}
+
+/// A price difference in points, signed: `+0.25`, `-0.5`, `0`.
+pub fn points_label(points: f64) -> String {
+    decimal_label(points, 0, 8, true)
+}
+
+/// An order's or a fill's size, whose side is said apart (`Buy 2`): `2`, `0.5`, `1,500`.
+pub fn amount_label(quantity: f64) -> String {
+    decimal_label(quantity, 0, 8, false)
 }
 
 /// `value` rounded to at most `max_decimals` places, trailing zeros dropped down to
@@ -476,6 +504,32 @@ mod tests {
         assert_eq!(quantity_label(0.0), "0");
         assert_eq!(quantity_label(-0.000_000_001), "0");
         assert_eq!(quantity_label(1_500.0), "+1,500");
+    }
+
+    #[test]
+    fn order_sizes_carry_no_sign() {
+        assert_eq!(amount_label(2.0), "2");
+        assert_eq!(amount_label(0.5), "0.5");
+        assert_eq!(amount_label(1_500.0), "1,500");
+        assert_eq!(amount_label(f64::NAN), "—");
+        assert_eq!(points_label(-0.25), "-0.25");
+        assert_eq!(points_label(1.5), "+1.5");
+    }
+
+    #[test]
+    fn millis_count_the_fraction_and_the_offset() {
+        let base = unix_millis("2025-11-23T18:42:07Z").expect("RFC 3339");
+        assert_eq!(base, 1_763_923_327_000);
+        assert_eq!(unix_millis("2025-11-23T18:42:07.5Z"), Some(base + 500));
+        assert_eq!(
+            unix_millis("2025-11-23T18:42:07.123456789Z"),
+            Some(base + 123)
+        );
+        assert_eq!(
+            unix_millis("2025-11-23T20:42:07.042+02:00"),
+            Some(base + 42)
+        );
+        assert_eq!(unix_millis("yesterday"), None);
     }
 
     #[test]

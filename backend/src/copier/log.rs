@@ -14,7 +14,7 @@ use crate::auth::User;
 use crate::db::DbError;
 use crate::db::schema::{copied_orders, signals};
 use crate::db::types::{Id, Ts};
-use crate::signals::{SignalRecord, SignalStatus};
+use crate::signals::{SignalRecord, SignalRow};
 use crate::with_conn;
 
 /// The most entries one page holds.
@@ -48,39 +48,6 @@ pub struct TradeLogEntry {
 pub struct TradeLogPage {
     pub entries: Vec<TradeLogEntry>,
     pub has_next_page: bool,
-}
-
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = signals)]
-#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
-struct LogSignal {
-    id: Id,
-    webhook_id: Option<Id>,
-    received_at: Ts,
-    status: String,
-    raw_payload: String,
-    error_field: Option<String>,
-    error: Option<String>,
-    outcome: Option<String>,
-}
-
-impl LogSignal {
-    fn to_record(&self) -> SignalRecord {
-        SignalRecord {
-            id: self.id,
-            webhook_id: self.webhook_id,
-            received_at: self.received_at.0,
-            status: if self.status == SignalStatus::Accepted.as_str() {
-                SignalStatus::Accepted
-            } else {
-                SignalStatus::Rejected
-            },
-            raw_payload: self.raw_payload.clone(),
-            error_field: self.error_field.clone(),
-            error: self.error.clone(),
-            outcome: self.outcome.clone(),
-        }
-    }
 }
 
 /// A position in the log: the signal's time and id (ids break ties).
@@ -121,13 +88,13 @@ impl Copier {
             filter.status.map(|s| s.as_str()),
         );
         let (from, to) = (filter.from.map(Ts::new), filter.to.map(Ts::new));
-        let loaded: Result<Vec<LogSignal>, DbError> = async {
+        let loaded: Result<Vec<SignalRow>, DbError> = async {
             with_conn!(self.db(), read, |c| {
                 let mut query = signals::table
                     .filter(signals::user_id.eq(user_id))
                     .order((signals::received_at.desc(), signals::id.desc()))
                     .limit(first + 1)
-                    .select(LogSignal::as_select())
+                    .select(SignalRow::as_select())
                     .into_boxed();
                 if let Some((at, id)) = after {
                     query = query.filter(

@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use crate::db::DbError;
 use crate::db::types::Id;
 
+pub(crate) use db::SignalRow;
 pub use service::{Intake, Receipt, Signals};
 
 /// TradingView's alert senders (brokers.md §8), for the one-click allow-list preset.

@@ -212,7 +212,7 @@ pub struct OrderUpdates;
     schema_path = "../schema.graphql",
     query_path = "graphql/trade_log.graphql",
     extern_enums("Side", "OrderType", "CopyStatus", "SignalStatus"),
-    variables_derives = "Clone, PartialEq",
+    variables_derives = "Clone, Debug, PartialEq",
     response_derives = "Clone, Debug, PartialEq"
 )]
 pub struct TradeLog;

@@ -4,21 +4,25 @@
 //! styles), class names follow `block__element--modifier` and live in `frontend/styles.css`;
 //! every value a browser test reads carries a `data-testid`.
 
+mod account_names;
 mod auth_card;
 mod copy_button;
 mod empty_state;
 mod form;
 mod icons;
 mod live_badge;
+mod live_events;
 mod nav;
 mod page_header;
 mod remote_view;
 mod require_login;
+mod select_field;
 mod server_card;
 mod server_status;
 mod session;
 mod status_bar;
 
+pub use account_names::{AccountNames, use_account_names};
 pub use auth_card::{AuthCard, AuthCardLoading};
 pub use copy_button::{CopyButton, copy_text};
 pub use empty_state::EmptyState;
@@ -28,10 +32,12 @@ pub use form::{
 };
 pub use icons::{Icon, IconName, Logo};
 pub use live_badge::LiveBadge;
+pub use live_events::use_live_events;
 pub use nav::Sidebar;
 pub use page_header::{PageHeader, use_document_title};
 pub use remote_view::{load_failed, loading, reload_if_gone};
 pub use require_login::{RequireLogin, ReturnTo, use_leave_when_logged_in, use_return_to};
+pub use select_field::{SelectField, SelectOption};
 pub use server_card::ServerCard;
 pub use server_status::{ServerStatusProvider, use_server_status};
 pub use session::{Farewell, Session, SessionProvider, SessionState, User, use_session};

@@ -1,11 +1,19 @@
-//! `/`: the overview. Today: the server's status and the way to a first copied trade.
+//! `/`: the overview. The server's status and the way to a first copied trade for everyone;
+//! for a logged-in user, the trading overview: fills as they happen, each copy group's state,
+//! and the kill switch.
 //!
 //! Public, since it is where the app opens: visitors see the server and how to start; the
 //! user's own overview appears only when logged in.
 
+mod fills;
+mod groups;
+mod kill_switch;
+mod overview;
+
 use yew::prelude::*;
 use yew_router::prelude::*;
 
+use self::overview::Overview;
 use crate::app::Route;
 use crate::components::{
     EmptyState, Icon, IconName, PageHeader, ServerCard, SessionState, use_session,
@@ -32,37 +40,45 @@ pub fn Dashboard() -> Html {
         },
     };
     let overview = match &session.state {
-        SessionState::LoggedIn(_) => html! {
-            <EmptyState icon={IconName::Dashboard} title="Your trading overview will live here">
-                { "Once accounts are linked, this page sums up today's copied orders, each group's followers and any follower that fell out of step with its leader." }
-            </EmptyState>
-        },
+        // Keyed by user: another user's feed and groups never carry over.
+        SessionState::LoggedIn(user) => html! { <Overview key={user.id.clone()} /> },
         SessionState::Checking => html! {
-            <div class="skeleton" aria-busy="true" aria-label="Checking your session">
-                <span class="skeleton__line"></span>
-                <span class="skeleton__line skeleton__line--short"></span>
-            </div>
+            <section class="card" data-testid="overview">
+                <div class="skeleton" aria-busy="true" aria-label="Checking your session">
+                    <span class="skeleton__line"></span>
+                    <span class="skeleton__line skeleton__line--short"></span>
+                </div>
+            </section>
         },
         SessionState::LoggedOut(_) | SessionState::Unknown(_) => html! {
-            <EmptyState
-                icon={IconName::Dashboard}
-                title="Log in to see your trading overview"
-                action={html! {
-                    <div class="empty-state__actions">
-                        <Link<Route> to={Route::Login} classes="button button--primary">{ "Log in" }</Link<Route>>
-                        <Link<Route> to={Route::Signup} classes="button button--secondary">{ "Create an account" }</Link<Route>>
-                    </div>
-                }}
-            >
-                { "Your copied orders, copy groups and followers show up here once you are logged in." }
-            </EmptyState>
+            <section class="card" data-testid="overview">
+                <EmptyState
+                    icon={IconName::Dashboard}
+                    title="Log in to see your trading overview"
+                    action={html! {
+                        <div class="empty-state__actions">
+                            <Link<Route> to={Route::Login} classes="button button--primary">{ "Log in" }</Link<Route>>
+                            <Link<Route> to={Route::Signup} classes="button button--secondary">{ "Create an account" }</Link<Route>>
+                        </div>
+                    }}
+                >
+                    { "Your copied orders, copy groups and followers show up here once you are logged in." }
+                </EmptyState>
+            </section>
         },
+    };
+    // A trader's own overview comes first; a visitor sees the server and the way in first.
+    let (top, bottom) = if matches!(session.state, SessionState::LoggedIn(_)) {
+        (overview, Html::default())
+    } else {
+        (Html::default(), overview)
     };
     html! {<>
         <PageHeader
             title="Dashboard"
             subtitle="Copy every order from a leader account to its followers, across brokers, as it happens."
         />
+        { top }
         <div class="grid grid--two">
             <ServerCard />
             <section class="card" aria-labelledby="start-title">
@@ -87,7 +103,7 @@ pub fn Dashboard() -> Html {
                 </ol>
             </section>
         </div>
-        <section class="card" data-testid="overview">{ overview }</section>
+        { bottom }
     </>}
 }
 
