@@ -760,8 +760,55 @@ async fn a_trader_receives_their_own_fills_live_and_nobody_elses(backend: Backen
     let _ = bob;
 }
 
+async fn the_daily_loss_limit_stops_new_positions_but_not_exits(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let trader = app.register_trader("loss@example.com").await;
+    let (webhook, _, token) = create_webhook(&app, &trader, "ES").await;
+    let account = paper(&app, &trader, "Careful").await;
+    let group = group(&app, &trader, json!({ "name": "g", "webhookId": webhook })).await;
+    follow(
+        &app,
+        &trader,
+        json!({ "copyGroupId": group, "tradingAccountId": account.account, "dailyLossLimit": 300 }),
+    )
+    .await;
+    let send = |body: &'static str| {
+        let router = app.router.clone();
+        let token = token.clone();
+        let trader = trader.clone();
+        async move {
+            let sent = post_signal(&router, &token, body).await;
+            assert_eq!(sent.status, 202, "{}", sent.text());
+            let entry = copies_of(&router, &trader, &sent.json()["signalId"], 1).await;
+            entry["orders"][0].clone()
+        }
+    };
+    // Long two ES at 6000, one out at 5990: 10 points at $50 lost $500 today.
+    let entry =
+        send(r#"{"ticker":"ES1!","action":"buy","quantity":2,"price":6000,"id":"1"}"#).await;
+    assert_eq!(entry["status"], "FILLED", "{entry}");
+    let out = send(r#"{"ticker":"ES1!","action":"sell","quantity":1,"price":5990,"id":"2"}"#).await;
+    assert_eq!(out["status"], "FILLED", "{out}");
+    // No new position past the limit...
+    let skipped =
+        send(r#"{"ticker":"ES1!","action":"buy","quantity":1,"price":5990,"id":"3"}"#).await;
+    assert_eq!(skipped["status"], "SKIPPED", "{skipped}");
+    assert!(
+        skipped["reason"]
+            .as_str()
+            .unwrap()
+            .contains("daily loss limit"),
+        "{skipped}"
+    );
+    // ...but the way out stays open.
+    let exit = send(r#"{"ticker":"ES1!","action":"exit","id":"4"}"#).await;
+    assert_eq!(exit["status"], "FILLED", "{exit}");
+    assert!(positions(&app.router, &trader, "Careful").await.is_empty());
+}
+
 on_both_databases!(
     one_signal_trades_every_follower_once_sized_and_mapped,
+    the_daily_loss_limit_stops_new_positions_but_not_exits,
     limits_pauses_and_the_kill_switch_are_obeyed_and_logged,
     a_leader_accounts_own_trades_are_mirrored_without_loops,
     a_restart_between_storing_and_sending_places_exactly_one_order_per_follower,
