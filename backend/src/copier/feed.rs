@@ -302,8 +302,15 @@ fn spawn_listener(
                 Err(RecvError::Lagged(missed)) => {
                     tracing::warn!(
                         missed,
-                        "copier: broker events were missed; the resumer reconciles orders"
+                        "copier: broker events were missed; asking the brokers about working orders"
                     );
+                    if let Some(inner) = copier.upgrade() {
+                        tokio::spawn(async move {
+                            if let Err(err) = (Copier { inner }).follow_working().await {
+                                tracing::warn!(%err, "copier: cannot follow up working orders");
+                            }
+                        });
+                    }
                 }
                 Err(RecvError::Closed) => return,
             }
