@@ -172,6 +172,13 @@ impl Copier {
         Ok(count == 1)
     }
 
+    /// Whether any copy group (paused or not) takes the webhook's signals.
+    pub async fn webhook_in_use(&self, user: Id, webhook: Id) -> Result<bool, CopierError> {
+        Ok(!db::groups_of_webhook(self.db(), user, webhook)
+            .await?
+            .is_empty())
+    }
+
     async fn check_group(&self, user: &User, input: &GroupInput) -> Result<String, CopierError> {
         let name = clean_name(&input.name)?;
         match (input.webhook_id, input.leader_account_id) {

@@ -26,7 +26,7 @@ use crate::connections::ConnectionError;
 use crate::db::DbError;
 use crate::db::types::Id;
 
-pub use dispatch::{Copier, CopierSettings, KillSwitchResult};
+pub use dispatch::{Copier, CopierSettings, KillSwitchResult, NO_COPY_GROUP};
 pub use groups::{FollowerInput, GroupInput};
 pub use log::{TradeLogFilter, TradeLogPage};
 

@@ -17,7 +17,7 @@ use super::{CreatedWebhook, SignalRecord, SignalStatus, SignalsError, Webhook};
 use crate::auth::User;
 use crate::clock::Clock;
 use crate::config::TrustedProxies;
-use crate::copier::Copier;
+use crate::copier::{Copier, NO_COPY_GROUP};
 use crate::db::Db;
 use crate::db::types::{Id, Ts};
 
@@ -409,17 +409,32 @@ impl Signals {
                 row.status = SignalStatus::Accepted.as_str().to_owned();
                 row.dedup_id = signal.id.clone();
                 row.parsed = serde_json::to_string(&signal).ok();
-                if dispatch == Dispatch::ToCopier {
-                    row.outcome = Some(WAITING.to_owned());
-                } else {
-                    row.outcome = Some(TEST_ONLY.to_owned());
-                    row.dispatched_at = Some(now);
+                // Settled here when nothing will copy it, so the copier is not woken for it.
+                let outcome = match (dispatch, row.webhook_id) {
+                    (Dispatch::LogOnly, _) => Some(TEST_ONLY),
+                    (Dispatch::ToCopier, Some(webhook))
+                        if !self
+                            .copier
+                            .webhook_in_use(row.user_id, webhook)
+                            .await
+                            .map_err(|err| SignalsError::Internal(err.to_string()))? =>
+                    {
+                        Some(NO_COPY_GROUP)
+                    }
+                    _ => None,
+                };
+                match outcome {
+                    Some(settled) => {
+                        row.outcome = Some(settled.to_owned());
+                        row.dispatched_at = Some(now);
+                    }
+                    None => row.outcome = Some(WAITING.to_owned()),
                 }
                 let since = Ts::new(now.0 - chrono::Duration::seconds(DUPLICATE_WINDOW_SECONDS));
                 Ok(match db::store_signal(&self.db, &row, since).await? {
                     Ok(signal) => {
                         // Stored: the copier takes it from here, after the answer goes out.
-                        if dispatch == Dispatch::ToCopier {
+                        if row.dispatched_at.is_none() {
                             self.copier.spawn_dispatch(signal);
                         }
                         Receipt::Accepted { signal }
