@@ -10,7 +10,7 @@ use std::time::Duration;
 use futures_util::future::join_all;
 use governor::clock::Clock as _;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use tokio::sync::broadcast;
+use tokio::sync::{Semaphore, broadcast};
 
 use super::db::{self, CopiedOrderRow, FollowerRow, GroupRow, SignalHead};
 use super::feed::Feeds;
@@ -26,6 +26,11 @@ use crate::db::types::{Id, Ts};
 use crate::shutdown::{self, Shutdown};
 use crate::signals::SignalStatus;
 use crate::signals::parse::{Action, Sentiment, Signal};
+
+/// Signals one instance copies at once (each to all its followers in parallel); more wait.
+/// Measured with `scripts/bench`: more in flight only queue longer for the database (SQLite's
+/// one writer, PostgreSQL's commits).
+const SIGNALS_IN_FLIGHT: usize = 8;
 
 /// What an accepted signal leads to when no copy group uses its webhook.
 pub const NO_COPY_GROUP: &str = "no copy group uses this webhook: nothing was placed";
@@ -94,6 +99,8 @@ pub(super) struct Inner {
     pub settings: CopierSettings,
     /// On PostgreSQL: the live feed shared with the other instances.
     pub outbox: Option<Outbox>,
+    /// Signals being copied at once by this instance.
+    pub in_flight: Semaphore,
 }
 
 /// A follower's account, ready to trade.
@@ -115,6 +122,7 @@ impl Copier {
         live_url: Option<String>,
     ) -> Self {
         let (events, _) = broadcast::channel(4096);
+        let in_flight = Semaphore::new(SIGNALS_IN_FLIGHT);
         let pacing = BrokerKind::ALL
             .into_iter()
             .filter_map(|kind| Some((kind, RateLimiter::keyed(order_rate(kind)?))))
@@ -129,6 +137,7 @@ impl Copier {
                 feeds: Feeds::default(),
                 settings,
                 outbox: live_url.map(Outbox::new),
+                in_flight,
             }),
         }
     }
@@ -165,6 +174,11 @@ impl Copier {
     pub fn spawn_dispatch(&self, signal: Id) {
         let copier = self.clone();
         tokio::spawn(async move {
+            // A burst of signals queues here, in order, rather than for database connections
+            // (where waiting too long fails).
+            let Ok(_permit) = copier.inner.in_flight.acquire().await else {
+                return;
+            };
             if let Err(err) = copier.dispatch(signal).await {
                 tracing::error!(%signal, %err, "copying a signal failed; the resumer retries it");
             }
