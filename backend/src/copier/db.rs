@@ -12,7 +12,7 @@ use crate::db::schema::{
     account_day_balances, copied_orders, copy_groups, followers, signals, trade_fills,
 };
 use crate::db::types::{Id, Ts};
-use crate::db::{Db, DbError, TxLock};
+use crate::db::{Db, DbError, RelaxedCommit, TxLock};
 use crate::with_conn;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -522,13 +522,18 @@ pub async fn store_copies(
     })
 }
 
+/// Sums up a signal (rebuilt from its copies if a crash loses it).
 pub async fn set_outcome(db: &Db, signal: Id, outcome: &str) -> Result<(), DbError> {
     with_conn!(db, write, |c| {
-        diesel::update(signals::table.find(signal))
-            .set(signals::outcome.eq(outcome))
-            .execute(c)
-            .await?;
-        Ok(())
+        c.transaction(async |c| {
+            c.relax_commit().await?;
+            diesel::update(signals::table.find(signal))
+                .set(signals::outcome.eq(outcome))
+                .execute(c)
+                .await?;
+            Ok::<_, DbError>(())
+        })
+        .await
     })
 }
 
@@ -625,32 +630,44 @@ pub async fn working(db: &Db) -> Result<Vec<CopiedOrderRow>, DbError> {
     })
 }
 
-/// PENDING → SENDING: this worker sends it. `false` if another got there first.
+/// PENDING → SENDING: this worker sends it. `false` if another got there first. Lost in a
+/// crash, the copy is PENDING again and sent again under the same client order id, which the
+/// venue does not take twice.
 pub async fn claim_send(db: &Db, id: Id, now: Ts) -> Result<bool, DbError> {
     with_conn!(db, write, |c| {
-        Ok(diesel::update(
-            copied_orders::table
-                .find(id)
-                .filter(copied_orders::status.eq(CopyStatus::Pending.as_str())),
-        )
-        .set((
-            copied_orders::status.eq(CopyStatus::Sending.as_str()),
-            copied_orders::sent_at.eq(now),
-        ))
-        .execute(c)
-        .await?
-            == 1)
+        c.transaction(async |c| {
+            c.relax_commit().await?;
+            Ok::<_, DbError>(
+                diesel::update(
+                    copied_orders::table
+                        .find(id)
+                        .filter(copied_orders::status.eq(CopyStatus::Pending.as_str())),
+                )
+                .set((
+                    copied_orders::status.eq(CopyStatus::Sending.as_str()),
+                    copied_orders::sent_at.eq(now),
+                ))
+                .execute(c)
+                .await?
+                    == 1,
+            )
+        })
+        .await
     })
 }
 
 /// SENDING again (a resumed order): the send time is the new attempt's.
 pub async fn mark_resent(db: &Db, id: Id, now: Ts) -> Result<(), DbError> {
     with_conn!(db, write, |c| {
-        diesel::update(copied_orders::table.find(id))
-            .set(copied_orders::sent_at.eq(now))
-            .execute(c)
-            .await?;
-        Ok(())
+        c.transaction(async |c| {
+            c.relax_commit().await?;
+            diesel::update(copied_orders::table.find(id))
+                .set(copied_orders::sent_at.eq(now))
+                .execute(c)
+                .await?;
+            Ok::<_, DbError>(())
+        })
+        .await
     })
 }
 
@@ -663,6 +680,9 @@ async fn update_order(
 ) -> Result<Option<(CopiedOrderRow, bool)>, DbError> {
     with_conn!(db, write, |c| {
         c.transaction(async |c| {
+            // A status lost in a crash is asked of the broker again (the copy is still
+            // SENDING, or WORKING) by client order id.
+            c.relax_commit().await?;
             c.lock_for_tx(order_lock(id)).await?;
             let Some(mut row) = copied_orders::table
                 .find(id)
@@ -769,11 +789,13 @@ pub async fn set_status(
 /// Stores a fill; `false` if this execution was stored already.
 pub async fn insert_fill(db: &Db, row: &FillRow) -> Result<bool, DbError> {
     with_conn!(db, write, |c| {
-        inserted(
+        Ok::<_, DbError>(
             diesel::insert_into(trade_fills::table)
                 .values(row)
+                .on_conflict_do_nothing()
                 .execute(c)
-                .await,
+                .await?
+                == 1,
         )
     })
 }

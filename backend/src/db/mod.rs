@@ -113,6 +113,31 @@ impl TxLock for AsyncPgConnection {
     }
 }
 
+/// Lets the rest of a transaction commit without waiting for the disk (PostgreSQL's
+/// `synchronous_commit = off`): only for writes a crash may lose because they are rebuilt
+/// afterwards (the copier reconciles by client order id). A crash then loses at most the last
+/// fraction of a second of such writes, never anything else. SQLite (WAL with
+/// `synchronous = NORMAL`) already commits this way.
+pub trait RelaxedCommit {
+    fn relax_commit(&mut self)
+    -> impl std::future::Future<Output = diesel::QueryResult<()>> + Send;
+}
+
+impl RelaxedCommit for SqliteConn {
+    async fn relax_commit(&mut self) -> diesel::QueryResult<()> {
+        Ok(())
+    }
+}
+
+impl RelaxedCommit for AsyncPgConnection {
+    async fn relax_commit(&mut self) -> diesel::QueryResult<()> {
+        diesel::sql_query("SET LOCAL synchronous_commit TO OFF")
+            .execute(self)
+            .await
+            .map(drop)
+    }
+}
+
 impl Db {
     /// Connects to the configured database and checks that it answers. Does not migrate.
     pub async fn connect(url: &DatabaseUrl) -> Result<Self, DbError> {
