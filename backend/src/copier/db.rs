@@ -586,6 +586,17 @@ pub async fn order(db: &Db, id: Id) -> Result<Option<CopiedOrderRow>, DbError> {
     })
 }
 
+pub async fn orders(db: &Db, ids: &[Id]) -> Result<Vec<CopiedOrderRow>, DbError> {
+    let ids = ids.to_vec();
+    with_conn!(db, read, |c| {
+        Ok(copied_orders::table
+            .filter(copied_orders::id.eq_any(ids.clone()))
+            .select(CopiedOrderRow::as_select())
+            .load(c)
+            .await?)
+    })
+}
+
 pub async fn order_by_client_id(
     db: &Db,
     client_order_id: &str,
@@ -683,7 +694,7 @@ async fn update_order(
             // A status lost in a crash is asked of the broker again (the copy is still
             // SENDING, or WORKING) by client order id.
             c.relax_commit().await?;
-            c.lock_for_tx(order_lock(id)).await?;
+            c.lock_for_tx(id.lock_key()).await?;
             let Some(mut row) = copied_orders::table
                 .find(id)
                 .select(CopiedOrderRow::as_select())
@@ -710,14 +721,6 @@ async fn update_order(
         })
         .await
     })
-}
-
-/// The advisory lock serialising changes to one copied order across instances.
-fn order_lock(id: Id) -> i64 {
-    let bytes = id.0.as_bytes();
-    let mut first = [0u8; 8];
-    first.copy_from_slice(&bytes[8..]);
-    i64::from_be_bytes(first)
 }
 
 /// The broker's answer (or our final word) on a copied order. A FILLED order stays FILLED:

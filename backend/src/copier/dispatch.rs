@@ -729,7 +729,7 @@ impl Copier {
     /// Records the broker's view of a placed order.
     async fn record_state(
         &self,
-        row: &mut CopiedOrderRow,
+        row: &CopiedOrderRow,
         state: &OrderState,
     ) -> Result<(), CopierError> {
         let status = match state.status {
@@ -746,7 +746,7 @@ impl Copier {
 
     async fn finish(
         &self,
-        row: &mut CopiedOrderRow,
+        row: &CopiedOrderRow,
         status: CopyStatus,
         reason: Option<String>,
         broker_order_id: Option<String>,

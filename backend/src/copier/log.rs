@@ -164,12 +164,11 @@ impl Copier {
         let rows: Vec<FillRow> =
             db::recent_fills(self.db(), user.id, first.clamp(1, MAX_PAGE)).await?;
         let order_ids: Vec<Id> = rows.iter().filter_map(|row| row.copied_order_id).collect();
-        let mut signal_of = std::collections::HashMap::new();
-        for id in order_ids {
-            if let Some(order) = db::order(self.db(), id).await? {
-                signal_of.insert(id, order.signal_id);
-            }
-        }
+        let signal_of: std::collections::HashMap<Id, Id> = db::orders(self.db(), &order_ids)
+            .await?
+            .into_iter()
+            .map(|order| (order.id, order.signal_id))
+            .collect();
         Ok(rows
             .iter()
             .map(|row| {

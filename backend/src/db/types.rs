@@ -34,6 +34,15 @@ impl Id {
     }
 }
 
+impl Id {
+    /// A key for an advisory lock on this row (PostgreSQL's `pg_advisory_xact_lock`).
+    pub fn lock_key(self) -> i64 {
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&self.0.as_bytes()[..8]);
+        i64::from_be_bytes(first)
+    }
+}
+
 impl Default for Id {
     fn default() -> Self {
         Self::new()

@@ -178,14 +178,6 @@ pub async fn delete_webhook(db: &Db, user: Id, id: Id) -> Result<bool, DbError> 
     })
 }
 
-/// The advisory lock serialising one webhook's de-duplication across instances.
-fn webhook_lock(id: Id) -> i64 {
-    let bytes = id.0.as_bytes();
-    let mut first = [0u8; 8];
-    first.copy_from_slice(&bytes[..8]);
-    i64::from_be_bytes(first)
-}
-
 /// Stores a signal unless it duplicates one: the same sender id on this webhook, or (without
 /// an id) the same body since `duplicate_since`. Returns the id of the stored signal, or
 /// `Err(first)` with the id of the signal it duplicates.
@@ -198,7 +190,8 @@ pub async fn store_signal(
         c.transaction(async |c| {
             let webhook = row.webhook_id;
             if let Some(webhook) = webhook {
-                c.lock_for_tx(webhook_lock(webhook)).await?;
+                // Serialises one webhook's de-duplication across instances.
+                c.lock_for_tx(webhook.lock_key()).await?;
             }
             if row.status == SignalStatus::Accepted.as_str() {
                 let earlier: Option<Id> = match &row.dedup_id {
