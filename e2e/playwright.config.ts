@@ -1,8 +1,11 @@
 // Browser tests: the real backend binary serving the built web app (`trunk build` → dist/),
-// driven in Debian's Chromium. Nothing is mocked; each run gets a fresh SQLite data dir.
+// driven in Debian's Chromium, with its brokers played by brokersim, the venue simulator (a
+// separate process: Tradovate and Apex, TopstepX and Bybit all answer from it). Nothing in the
+// app is mocked; each run gets a fresh SQLite data dir and a fresh simulator.
 //
 // Before running: `trunk build --release` (or `trunk build`) at the repo root, and
-// `cargo build -p copytrade-backend`. Then `npm test` here.
+// `cargo build -p copytrade-backend -p brokersim` (scripts/test's "server build" check builds
+// both). Then `npm test` here.
 import { defineConfig } from '@playwright/test';
 import { mkdtempSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
@@ -14,12 +17,17 @@ const targetDir = path.resolve(
   process.env.CARGO_TARGET_DIR || path.join(homedir(), '.cache', 'copytrade', 'target'),
 );
 const backend = process.env.COPYTRADE_BIN || path.join(targetDir, 'debug', 'copytrade');
+const brokersim = process.env.BROKERSIM_BIN || path.join(targetDir, 'debug', 'brokersim');
 
 // The config is evaluated again in each worker; the environment carries the runner's choice
 // there, so one run makes exactly one data dir (removed by global-teardown.ts).
 process.env.COPYTRADE_E2E_DATA_DIR ||= mkdtempSync(path.join(tmpdir(), 'copytrade-e2e-'));
 
 const listen = '127.0.0.1:18080';
+// The simulator's address; tests set up its logins through its control API
+// (tests/support/brokersim.ts, which names the same address).
+const simListen = '127.0.0.1:18091';
+const sim = `http://${simListen}`;
 
 export default defineConfig({
   testDir: './tests',
@@ -53,22 +61,42 @@ export default defineConfig({
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
   },
-  webServer: {
-    command: JSON.stringify(backend),
-    url: `http://${listen}/healthz`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: 'pipe',
-    stderr: 'pipe',
-    env: {
-      COPYTRADE_LISTEN: listen,
-      COPYTRADE_DATA_DIR: process.env.COPYTRADE_E2E_DATA_DIR,
-      COPYTRADE_STATIC_DIR: path.join(repo, 'dist'),
-      // The browser's requests come from loopback; trusting it as a proxy lets each test give
-      // its own client IP (tests/support/fixtures.ts), so the per-IP log-in limit of one test
-      // never spills into the next.
-      COPYTRADE_TRUSTED_PROXIES: '127.0.0.1',
-      RUST_LOG: 'info',
+  // Started in this order, each once its URL answers: the simulator first, so the backend's
+  // venue endpoints are up before any test links an account.
+  webServer: [
+    {
+      command: `${JSON.stringify(brokersim)} --listen ${simListen}`,
+      url: `${sim}/_sim/health`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: 'pipe',
+      stderr: 'pipe',
     },
-  },
+    {
+      command: JSON.stringify(backend),
+      url: `http://${listen}/healthz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      env: {
+        COPYTRADE_LISTEN: listen,
+        COPYTRADE_DATA_DIR: process.env.COPYTRADE_E2E_DATA_DIR,
+        COPYTRADE_STATIC_DIR: path.join(repo, 'dist'),
+        // The browser's requests come from loopback; trusting it as a proxy lets each test give
+        // its own client IP (tests/support/fixtures.ts), so the per-IP log-in limit of one test
+        // never spills into the next.
+        COPYTRADE_TRUSTED_PROXIES: '127.0.0.1',
+        // Every venue with an adapter is brokersim: linking a Tradovate, Apex, TopstepX or Bybit
+        // account reaches the simulator, never a real broker.
+        COPYTRADE_ENDPOINT_TRADOVATE: `${sim}/tradovate/v1`,
+        COPYTRADE_ENDPOINT_TRADOVATE_WS: `ws://${simListen}/tradovate/v1/websocket`,
+        COPYTRADE_ENDPOINT_TOPSTEPX: `${sim}/projectx`,
+        COPYTRADE_ENDPOINT_TOPSTEPX_WS: `ws://${simListen}/projectx/hubs/user`,
+        COPYTRADE_ENDPOINT_BYBIT: `${sim}/bybit`,
+        COPYTRADE_ENDPOINT_BYBIT_WS: `ws://${simListen}/bybit/v5/private`,
+        RUST_LOG: 'info',
+      },
+    },
+  ],
 });

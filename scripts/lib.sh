@@ -1,6 +1,6 @@
 # Shared by scripts/start and scripts/test: one build cache outside the checkout, and idempotent
 # installs of the tools the build needs (each checks the version it finds before installing).
-# Versions verified on this machine kind: ../shared/README.md in the team's notes.
+# Versions verified on this machine kind, and why each is pinned: docs/toolchain.md.
 
 set -euo pipefail
 

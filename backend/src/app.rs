@@ -119,6 +119,7 @@ impl App {
             .map_err(|err| StartupError::Tls(err.to_string()))?;
         let brokers = Brokers::new(
             config.broker_endpoints.clone(),
+            config.tradovate,
             PaperExchange::new(db.clone(), clock.clone()),
             http,
         );

@@ -183,6 +183,20 @@ impl Credentials {
         Ok(())
     }
 
+    /// Tradovate wants a stable device id per login (a rotating one can get orders refused):
+    /// when the user gives none, the one stored before is kept, else one is made once here and
+    /// stored with the connection.
+    pub fn with_device_id(mut self, kind: BrokerKind, stored: Option<&SecretString>) -> Self {
+        let needs = matches!(kind, BrokerKind::Tradovate | BrokerKind::Apex);
+        if needs && self.get(Field::DeviceId).is_none() {
+            let id = stored.cloned().unwrap_or_else(|| {
+                SecretString::new(format!("copytrade-{}", uuid::Uuid::new_v4()))
+            });
+            self.fields.push((Field::DeviceId, id));
+        }
+        self
+    }
+
     /// The masked hint shown in the API: the tail of the API key, else of the username.
     pub fn hint(&self, kind: BrokerKind) -> String {
         if kind == BrokerKind::Paper {
@@ -239,6 +253,26 @@ mod tests {
             (Field::Username, "  "),
         ]);
         assert!(blank.check(BrokerKind::BinanceUsdm).is_ok());
+    }
+
+    #[test]
+    fn tradovate_logins_keep_one_device_id() {
+        let given = creds(&[(Field::Username, "me")]);
+        let made = given.clone().with_device_id(BrokerKind::Tradovate, None);
+        let id = made.get(Field::DeviceId).unwrap().expose().to_owned();
+        assert!(id.starts_with("copytrade-"), "{id}");
+        // Re-keyed without one: the stored id stays.
+        let kept = given
+            .clone()
+            .with_device_id(BrokerKind::Apex, made.get(Field::DeviceId));
+        assert_eq!(kept.get(Field::DeviceId).unwrap().expose(), id);
+        // Other venues get none.
+        assert!(
+            given
+                .with_device_id(BrokerKind::Bybit, None)
+                .get(Field::DeviceId)
+                .is_none()
+        );
     }
 
     #[test]

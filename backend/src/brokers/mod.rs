@@ -11,6 +11,8 @@ pub mod credentials;
 pub mod endpoints;
 pub mod http;
 pub mod paper;
+pub mod projectx;
+pub mod tradovate;
 
 use std::sync::Arc;
 
@@ -114,6 +116,11 @@ pub enum BrokerError {
     /// The key works but may not do this (e.g. trading is not enabled on it).
     #[error("the key is not allowed to do this: {0}")]
     PermissionDenied(String),
+    /// The venue wants the user to do something before it takes more requests (solve a
+    /// captcha, accept an agreement): the message says what, and it is shown on the
+    /// connection.
+    #[error("the broker needs you to act: {0}")]
+    ActionRequired(String),
     /// Slow down; try again after the given time.
     #[error("the broker asks to slow down; retry in {retry_after_ms} ms")]
     RateLimited { retry_after_ms: u64 },
@@ -133,6 +140,10 @@ pub enum BrokerError {
     /// The trading account is not one this login can see.
     #[error("unknown trading account `{0}`")]
     UnknownAccount(String),
+    /// The venue sent a value CopyTrade cannot read (a side, a number, a status): nothing is
+    /// guessed in its place.
+    #[error("the broker sent something CopyTrade cannot read: {0}")]
+    Unreadable(String),
     /// This build has no adapter for the venue yet.
     #[error("{0} accounts cannot be linked yet: this version of CopyTrade has no adapter for it")]
     Unsupported(&'static str),
@@ -258,6 +269,77 @@ impl OrderType {
     }
 }
 
+/// Where a take-profit or stop-loss sits: at a price, or at a distance measured from the
+/// entry's actual fill (so a market entry that fills away from the signal's price still gets
+/// its exits where the signal meant them).
+///
+/// Stored as JSON in the copied order: a price is a plain number (as before exits had kinds),
+/// a distance `{"ticks": 8}` or `{"percent": 1.5}`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Exit {
+    Price(f64),
+    /// Ticks of the instrument from the fill (currency amounts are turned into ticks).
+    Ticks {
+        ticks: f64,
+    },
+    /// Percent of the fill price.
+    Percent {
+        percent: f64,
+    },
+}
+
+impl Exit {
+    /// The price given as such, if it was.
+    pub fn as_price(self) -> Option<f64> {
+        match self {
+            Self::Price(price) => Some(price),
+            _ => None,
+        }
+    }
+
+    /// Whether the distance or price is a positive, finite number.
+    pub fn is_valid(self) -> bool {
+        let value = match self {
+            Self::Price(v) => v,
+            Self::Ticks { ticks } => ticks,
+            Self::Percent { percent } => percent,
+        };
+        value.is_finite() && value > 0.0
+    }
+
+    /// The exit's price for an entry on `side` filled at `entry`, rounded to the tick: a
+    /// take-profit (`profit`) lies in the trade's favour, a stop-loss against it.
+    pub fn price(self, entry: f64, side: Side, tick_size: f64, profit: bool) -> f64 {
+        let sign = side.sign() * if profit { 1.0 } else { -1.0 };
+        let price = match self {
+            Self::Price(price) => return price,
+            Self::Ticks { ticks } => entry + sign * ticks * tick_size,
+            Self::Percent { percent } => entry * (1.0 + sign * percent / 100.0),
+        };
+        paper::market::round_to_tick(price, tick_size)
+    }
+
+    /// The exit as whole ticks from an entry on `side`, signed the way venues that take
+    /// brackets in ticks want them: positive above the entry, negative below. A price or a
+    /// percent needs the expected entry price (`entry`) to be turned into ticks.
+    pub fn signed_ticks(
+        self,
+        entry: Option<f64>,
+        side: Side,
+        tick_size: f64,
+        profit: bool,
+    ) -> Option<i64> {
+        let sign = side.sign() * if profit { 1.0 } else { -1.0 };
+        let ticks = match self {
+            Self::Ticks { ticks } => sign * ticks,
+            Self::Price(price) => (price - entry?) / tick_size,
+            Self::Percent { percent } => sign * entry? * percent / 100.0 / tick_size,
+        };
+        (ticks.is_finite() && tick_size > 0.0).then(|| ticks.round() as i64)
+    }
+}
+
 /// An order to place. `client_order_id` is ours: placing the same id twice never makes a
 /// second order (the adapter returns the first one).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -272,9 +354,10 @@ pub struct OrderRequest {
     pub limit_price: Option<f64>,
     /// Trigger price (STOP, STOP_LIMIT).
     pub stop_price: Option<f64>,
-    /// Bracket legs, as prices, placed once the entry fills.
-    pub take_profit: Option<f64>,
-    pub stop_loss: Option<f64>,
+    /// Bracket legs, placed once the entry fills: a take-profit in the trade's favour, a
+    /// stop-loss against it.
+    pub take_profit: Option<Exit>,
+    pub stop_loss: Option<Exit>,
     /// The signal's price, when it carried one (the paper broker fills market orders there).
     pub reference_price: Option<f64>,
 }
@@ -381,10 +464,24 @@ pub trait BrokerAdapter: Send + Sync {
     fn events(&self) -> broadcast::Receiver<BrokerEvent>;
 }
 
+/// How fast one connection (an API key or login) may send orders and cancels, as each
+/// adapter declares for its venue, with room left for its other calls. The paper broker has
+/// no limit; venues without an adapter have nothing to pace.
+pub fn order_rate(kind: BrokerKind) -> Option<governor::Quota> {
+    match kind {
+        BrokerKind::Paper | BrokerKind::BinanceUsdm | BrokerKind::Okx => None,
+        BrokerKind::Bybit => Some(bybit::order_rate()),
+        BrokerKind::TopstepX => Some(projectx::order_rate()),
+        BrokerKind::Tradovate | BrokerKind::Apex => Some(tradovate::order_rate()),
+    }
+}
+
 /// Builds adapters for linked connections, with the operator's endpoints.
 #[derive(Clone)]
 pub struct Brokers {
     pub endpoints: Arc<BrokerEndpoints>,
+    /// The operator's choices for Tradovate's unverified forms.
+    pub tradovate: tradovate::TradovateSettings,
     pub paper: paper::PaperExchange,
     http: http::HttpClient,
 }
@@ -392,11 +489,13 @@ pub struct Brokers {
 impl Brokers {
     pub fn new(
         endpoints: BrokerEndpoints,
+        tradovate: tradovate::TradovateSettings,
         paper: paper::PaperExchange,
         http: http::HttpClient,
     ) -> Self {
         Self {
             endpoints: Arc::new(endpoints),
+            tradovate,
             paper,
             http,
         }
@@ -431,6 +530,53 @@ impl Brokers {
                     endpoint,
                     field(Field::ApiKey)?,
                     field(Field::ApiSecret)?,
+                )))
+            }
+            BrokerKind::Tradovate | BrokerKind::Apex => {
+                let endpoint = self
+                    .endpoints
+                    .get(kind, environment)
+                    .cloned()
+                    .ok_or(BrokerError::Unsupported(kind.display_name()))?;
+                let device_id = credentials.get(Field::DeviceId).cloned().ok_or_else(|| {
+                    BrokerError::BadCredentials(
+                        "a device id is needed: Tradovate wants the same deviceId on every login"
+                            .into(),
+                    )
+                })?;
+                let login = tradovate::TradovateLogin {
+                    username: field(Field::Username)?,
+                    password: field(Field::Password)?,
+                    app_id: field(Field::AppId)?,
+                    app_version: credentials.get(Field::AppVersion).cloned(),
+                    cid: field(Field::Cid)?,
+                    sec: field(Field::Sec)?,
+                    device_id,
+                };
+                let scope = if kind == BrokerKind::Apex {
+                    tradovate::Scope::Apex
+                } else {
+                    tradovate::Scope::All
+                };
+                Ok(Arc::new(tradovate::TradovateAdapter::new(
+                    self.http.clone(),
+                    endpoint,
+                    scope,
+                    login,
+                    self.tradovate,
+                )))
+            }
+            BrokerKind::TopstepX => {
+                let endpoint = self
+                    .endpoints
+                    .get(kind, environment)
+                    .cloned()
+                    .ok_or(BrokerError::Unsupported(kind.display_name()))?;
+                Ok(Arc::new(projectx::ProjectXAdapter::new(
+                    self.http.clone(),
+                    endpoint,
+                    field(Field::Username)?,
+                    field(Field::ApiKey)?,
                 )))
             }
             other => Err(BrokerError::Unsupported(other.display_name())),

@@ -48,6 +48,9 @@ pub struct Config {
     pub public_url: String,
     /// `COPYTRADE_ENDPOINT_<VENUE>[_WS]`: the brokers' URLs (built in; the operator may override).
     pub broker_endpoints: crate::brokers::BrokerEndpoints,
+    /// `COPYTRADE_TRADOVATE_BRACKET_UNIT`, `COPYTRADE_TRADOVATE_SYNC`: Tradovate's unverified
+    /// forms (docs/brokers.md §1).
+    pub tradovate: crate::brokers::tradovate::TradovateSettings,
 }
 
 /// Log output format.
@@ -226,6 +229,7 @@ impl Config {
             None => format!("http://{listen}"),
         };
         let broker_endpoints = crate::brokers::BrokerEndpoints::from_lookup(get)?;
+        let tradovate = crate::brokers::tradovate::TradovateSettings::from_lookup(get)?;
         Ok(Self {
             listen,
             data_dir,
@@ -242,6 +246,7 @@ impl Config {
             signal_max_age: Duration::from_secs(signal_max_age as u64),
             public_url,
             broker_endpoints,
+            tradovate,
         })
     }
 

@@ -242,6 +242,25 @@ pub async fn account(db: &Db, user: Id, id: Id) -> Result<Option<TradingAccount>
     Ok(row.map(TradingAccount::from))
 }
 
+/// Marks a connection failed with the broker's reason (a refused login, a captcha), outside a
+/// check: the user sees it on the connection, and copying to it pauses until a test passes.
+pub async fn mark_failed(db: &Db, user: Id, id: Id, reason: &str) -> Result<bool, DbError> {
+    with_conn!(db, write, |c| {
+        let updated = diesel::update(
+            broker_connections::table
+                .find(id)
+                .filter(broker_connections::user_id.eq(user)),
+        )
+        .set((
+            broker_connections::status.eq(ConnectionStatus::Error.as_str()),
+            broker_connections::last_error.eq(Some(reason)),
+        ))
+        .execute(c)
+        .await?;
+        Ok(updated == 1)
+    })
+}
+
 /// The outcome of a check against the broker.
 pub struct CheckResult<'a> {
     pub status: ConnectionStatus,

@@ -151,10 +151,15 @@ pub fn trade_only_guidance(broker: BrokerKind) -> &'static str {
         BrokerKind::Okx => {
             "create a new API key with the Read and Trade permissions only (not Withdraw), bound to trusted IPs"
         }
-        BrokerKind::Tradovate | BrokerKind::Apex => {
-            "create a dedicated API app with only Orders, Positions, Account, Contract Library and Market Data rights, and no withdrawal"
+        BrokerKind::Tradovate => {
+            "in Tradovate's Application Settings, API Access, create a dedicated API app for CopyTrade with only the Orders, Positions, Account Information and Contract Library rights (never any funding or withdrawal right), then give its app id, cid and secret with your login"
         }
-        BrokerKind::TopstepX => "create a new API key for CopyTrade alone",
+        BrokerKind::Apex => {
+            "link the Tradovate login your Apex accounts trade under, with a dedicated Tradovate API app that has only the Orders, Positions, Account Information and Contract Library rights; Apex sets its own rules on automated and copied trading: check them in Apex's help centre before you copy"
+        }
+        BrokerKind::TopstepX => {
+            "subscribe to TopstepX's API add-on, create an API key for CopyTrade alone, and give it with your TopstepX username; the key trades your accounts but cannot withdraw; Topstep sets its own rules on automated and copied trading: check them in Topstep's help centre before you copy"
+        }
         BrokerKind::Paper => {
             "no key needed: CopyTrade simulates an account with the starting balance you choose"
         }

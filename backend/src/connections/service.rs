@@ -1,6 +1,7 @@
 //! The connection service: link, check, re-key and unlink broker connections.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 
@@ -44,12 +45,23 @@ pub struct Connections {
     brokers: Brokers,
     auth: Auth,
     clock: Clock,
+    adapters: Arc<Mutex<HashMap<Id, KeptAdapter>>>,
+}
+
+/// One adapter per connection, shared by the API and the copier while the credentials stay the
+/// same: an adapter owns the venue session, and a venue that limits logins (Tradovate: 10 a
+/// minute) must not see one per page view.
+struct KeptAdapter {
+    credentials_updated_at: DateTime<Utc>,
+    adapter: Arc<dyn BrokerAdapter>,
 }
 
 /// What a successful check against the broker found.
 struct Verified {
     permissions: KeyPermissions,
     accounts: Vec<BrokerAccount>,
+    /// Logged in already: kept for the connection once it is stored.
+    adapter: Arc<dyn BrokerAdapter>,
 }
 
 /// The vault's associated data for one credential field: it opens only in this row.
@@ -65,6 +77,7 @@ impl Connections {
             brokers,
             auth,
             clock,
+            adapters: Arc::default(),
         }
     }
 
@@ -86,6 +99,10 @@ impl Connections {
     ) -> Result<Connection, ConnectionError> {
         let label = clean_label(&request.label)?;
         request.credentials.check(request.broker)?;
+        let request = LinkRequest {
+            credentials: request.credentials.with_device_id(request.broker, None),
+            ..request
+        };
         if request.broker != BrokerKind::Paper && request.starting_balance.is_some() {
             return Err(ConnectionError::InvalidInput {
                 field: "paperStartingBalance",
@@ -156,7 +173,9 @@ impl Connections {
             .record_event(user.id, SecurityEventKind::BrokerLinked, meta)
             .await?;
         tracing::info!(user = %user.id, connection = %id, broker = request.broker.as_str(), "broker account linked");
-        self.get(user, id).await
+        let connection = self.get(user, id).await?;
+        self.keep(&connection, verified.adapter);
+        Ok(connection)
     }
 
     /// Replaces a connection's credentials after checking the new ones against the broker.
@@ -179,6 +198,11 @@ impl Connections {
         self.auth
             .verify_second_factor(user, totp_code, meta)
             .await?;
+        let stored = self.credentials(&connection).await.ok();
+        let credentials = credentials.with_device_id(
+            connection.broker,
+            stored.as_ref().and_then(|s| s.get(Field::DeviceId)),
+        );
         let verified = self
             .verify_new(
                 user,
@@ -204,7 +228,28 @@ impl Connections {
         self.auth
             .record_event(user.id, SecurityEventKind::BrokerCredentialsChanged, meta)
             .await?;
-        self.get(user, id).await
+        let connection = self.get(user, id).await?;
+        self.keep(&connection, verified.adapter);
+        Ok(connection)
+    }
+
+    /// Records on the connection a broker error the user must act on (refused credentials, a
+    /// captcha to solve): the Accounts page shows it, and copying to it pauses until the user
+    /// fixes it and tests the connection. Other errors leave the connection as it is.
+    pub async fn report_broker_error(
+        &self,
+        user: Id,
+        connection: Id,
+        err: &BrokerError,
+    ) -> Result<(), ConnectionError> {
+        if matches!(
+            err,
+            BrokerError::BadCredentials(_) | BrokerError::ActionRequired(_)
+        ) {
+            db::mark_failed(&self.db, user, connection, &err.to_string()).await?;
+            tracing::warn!(%connection, %err, "a broker connection needs its owner's attention");
+        }
+        Ok(())
     }
 
     /// Checks a connection against the broker now and records the outcome: a failure is not
@@ -220,7 +265,7 @@ impl Connections {
     /// log says so.
     async fn check(&self, connection: &Connection) -> Result<(), ConnectionError> {
         let outcome = match self.adapter(connection).await {
-            Ok(adapter) => self.verify(connection.broker, adapter.as_ref()).await,
+            Ok(adapter) => self.verify(connection.broker, adapter).await,
             Err(err) => Err(err),
         };
         let (status, last_error, can_withdraw, accounts) = match outcome {
@@ -317,6 +362,9 @@ impl Connections {
         self.auth
             .record_event(user.id, SecurityEventKind::BrokerUnlinked, meta)
             .await?;
+        if let Ok(mut adapters) = self.adapters.lock() {
+            adapters.remove(&id);
+        }
         tracing::info!(user = %user.id, connection = %id, "broker account unlinked");
         Ok(())
     }
@@ -396,18 +444,59 @@ impl Connections {
         Ok(views)
     }
 
-    /// The adapter of a stored connection, with its credentials opened from the vault.
+    /// The adapter of a stored connection: the one kept for it while its credentials are the
+    /// same, else a new one with its credentials opened from the vault.
     pub async fn adapter(
         &self,
         connection: &Connection,
     ) -> Result<Arc<dyn BrokerAdapter>, ConnectionError> {
+        if let Some(kept) = self.kept(connection) {
+            return Ok(kept);
+        }
         let credentials = self.credentials(connection).await?;
-        Ok(self.brokers.adapter(
+        let adapter = self.brokers.adapter(
             connection.broker,
             connection.environment,
             &connection.id.to_string(),
             &credentials,
-        )?)
+        )?;
+        // Two callers may build one at once: the first kept wins, so both share a session.
+        Ok(self.keep(connection, adapter))
+    }
+
+    fn kept(&self, connection: &Connection) -> Option<Arc<dyn BrokerAdapter>> {
+        let adapters = self.adapters.lock().ok()?;
+        adapters
+            .get(&connection.id)
+            .filter(|kept| kept.credentials_updated_at == connection.credentials_updated_at)
+            .map(|kept| Arc::clone(&kept.adapter))
+    }
+
+    /// Keeps `adapter` for the connection unless one for the same credentials is kept already;
+    /// returns the one kept.
+    fn keep(
+        &self,
+        connection: &Connection,
+        adapter: Arc<dyn BrokerAdapter>,
+    ) -> Arc<dyn BrokerAdapter> {
+        let Ok(mut adapters) = self.adapters.lock() else {
+            return adapter;
+        };
+        let kept = adapters
+            .entry(connection.id)
+            .and_modify(|kept| {
+                if kept.credentials_updated_at != connection.credentials_updated_at {
+                    *kept = KeptAdapter {
+                        credentials_updated_at: connection.credentials_updated_at,
+                        adapter: Arc::clone(&adapter),
+                    };
+                }
+            })
+            .or_insert_with(|| KeptAdapter {
+                credentials_updated_at: connection.credentials_updated_at,
+                adapter: Arc::clone(&adapter),
+            });
+        Arc::clone(&kept.adapter)
     }
 
     async fn credentials(&self, connection: &Connection) -> Result<Credentials, ConnectionError> {
@@ -473,7 +562,7 @@ impl Connections {
         let adapter =
             self.brokers
                 .adapter(broker, environment, &connection.to_string(), credentials)?;
-        let verified = self.verify(broker, adapter.as_ref()).await;
+        let verified = self.verify(broker, adapter).await;
         if let Err(ConnectionError::WithdrawalRefused { .. }) = &verified {
             self.auth
                 .record_event(user.id, SecurityEventKind::BrokerKeyRefused, meta)
@@ -487,7 +576,7 @@ impl Connections {
     async fn verify(
         &self,
         broker: BrokerKind,
-        adapter: &dyn BrokerAdapter,
+        adapter: Arc<dyn BrokerAdapter>,
     ) -> Result<Verified, ConnectionError> {
         adapter.authenticate().await?;
         let permissions = adapter.permissions().await?;
@@ -518,6 +607,7 @@ impl Connections {
         Ok(Verified {
             permissions,
             accounts,
+            adapter,
         })
     }
 }

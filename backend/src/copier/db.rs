@@ -85,9 +85,32 @@ impl FollowerRow {
     }
 }
 
-impl From<FollowerRow> for Follower {
-    fn from(row: FollowerRow) -> Self {
-        Self {
+impl TryFrom<FollowerRow> for Follower {
+    /// Which stored setting cannot be read, and why: such a follower is never copied with a
+    /// default in its place (an unreadable symbol map would trade ES for MES).
+    type Error = String;
+
+    fn try_from(row: FollowerRow) -> Result<Self, String> {
+        let symbol_map = serde_json::from_str::<Vec<SymbolMapping>>(&row.symbol_map)
+            .map_err(|err| format!("its stored symbol map cannot be read ({err})"))?;
+        let trading_hours = row
+            .trading_hours
+            .as_deref()
+            .map(TradingHours::parse)
+            .transpose()
+            .map_err(|err| format!("its stored trading hours cannot be read ({err})"))?;
+        let positive = |name: &str, value: Option<f64>| match value {
+            Some(v) if !(v.is_finite() && v > 0.0) => {
+                Err(format!("its stored {name} ({v}) is not a positive number"))
+            }
+            _ => Ok(()),
+        };
+        positive("multiplier", Some(row.multiplier))?;
+        positive("fixed quantity", row.fixed_quantity)?;
+        positive("largest order", row.max_quantity)?;
+        positive("largest position", row.max_position)?;
+        positive("daily loss limit", row.daily_loss_limit)?;
+        Ok(Self {
             id: row.id,
             copy_group_id: row.copy_group_id,
             trading_account_id: row.trading_account_id,
@@ -97,15 +120,11 @@ impl From<FollowerRow> for Follower {
             max_quantity: row.max_quantity,
             max_position: row.max_position,
             invert: row.invert,
-            symbol_map: serde_json::from_str::<Vec<SymbolMapping>>(&row.symbol_map)
-                .unwrap_or_default(),
+            symbol_map,
             daily_loss_limit: row.daily_loss_limit,
-            trading_hours: row
-                .trading_hours
-                .as_deref()
-                .and_then(|text| TradingHours::parse(text).ok()),
+            trading_hours,
             created_at: row.created_at.0,
-        }
+        })
     }
 }
 

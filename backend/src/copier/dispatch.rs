@@ -3,13 +3,12 @@
 //! orders are resumed after a restart.
 
 use std::collections::HashMap;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::join_all;
 use governor::clock::Clock as _;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::{DefaultKeyedRateLimiter, RateLimiter};
 use tokio::sync::{Semaphore, broadcast};
 
 use super::db::{self, CopiedOrderRow, FollowerRow, GroupRow, SignalHead};
@@ -18,7 +17,7 @@ use super::plan::{self, Request, Sizing};
 use super::relay::Outbox;
 use super::{CopierError, CopierEvent, CopyStatus, Follower, OrderUpdate};
 use crate::auth::User;
-use crate::brokers::{BrokerAdapter, BrokerError, BrokerKind, OrderState, OrderStatus};
+use crate::brokers::{self, BrokerAdapter, BrokerError, BrokerKind, OrderState, OrderStatus};
 use crate::clock::Clock;
 use crate::connections::{ConnectionStatus, Connections, TradingAccount};
 use crate::db::Db;
@@ -67,21 +66,6 @@ pub struct KillSwitchResult {
     pub failures: Vec<(Id, String)>,
 }
 
-/// How fast one connection may send orders and cancels: within each venue's published limit
-/// (brokers.md), with room left for the other calls. The paper broker has none.
-fn order_rate(kind: BrokerKind) -> Option<Quota> {
-    let per_second = |n: u32| NonZeroU32::new(n).map(Quota::per_second);
-    match kind {
-        BrokerKind::Paper => None,
-        // /v5/order/create: 10/s per UID for linear contracts.
-        BrokerKind::Bybit => per_second(10),
-        // 200 calls per 60 s.
-        BrokerKind::TopstepX => per_second(3),
-        BrokerKind::Tradovate | BrokerKind::Apex => per_second(20),
-        BrokerKind::BinanceUsdm | BrokerKind::Okx => per_second(20),
-    }
-}
-
 /// The copier; cheap to clone.
 #[derive(Clone)]
 pub struct Copier {
@@ -125,7 +109,7 @@ impl Copier {
         let in_flight = Semaphore::new(SIGNALS_IN_FLIGHT);
         let pacing = BrokerKind::ALL
             .into_iter()
-            .filter_map(|kind| Some((kind, RateLimiter::keyed(order_rate(kind)?))))
+            .filter_map(|kind| Some((kind, RateLimiter::keyed(brokers::order_rate(kind)?))))
             .collect();
         Self {
             inner: Arc::new(Inner {
@@ -290,15 +274,14 @@ impl Copier {
         group: Option<&GroupRow>,
         row: FollowerRow,
     ) -> CopiedOrderRow {
-        let follower = Follower::from(row);
         let mut copy = CopiedOrderRow {
             id: Id::new(),
             user_id: head.user_id,
             signal_id: head.id,
-            copy_group_id: Some(follower.copy_group_id),
-            follower_id: Some(follower.id),
-            trading_account_id: Some(follower.trading_account_id),
-            client_order_id: plan::client_order_id(head.id, follower.id),
+            copy_group_id: Some(row.copy_group_id),
+            follower_id: Some(row.id),
+            trading_account_id: Some(row.trading_account_id),
+            client_order_id: plan::client_order_id(head.id, row.id),
             request: None,
             status: CopyStatus::Pending.as_str().to_owned(),
             reason: None,
@@ -307,6 +290,17 @@ impl Copier {
             sent_at: None,
             acknowledged_at: None,
             filled_at: None,
+        };
+        // A setting that cannot be read stops this copy: it never trades on a default.
+        let follower = match Follower::try_from(row) {
+            Ok(follower) => follower,
+            Err(why) => {
+                copy.status = CopyStatus::Error.as_str().to_owned();
+                copy.reason = Some(format!(
+                    "the follower was not copied: {why}; nothing was placed (remove the follower and add it again)"
+                ));
+                return copy;
+            }
         };
         let planned = if !group.is_some_and(|group| group.enabled) {
             Err((CopyStatus::Skipped, "the copy group is paused".to_owned()))
@@ -679,6 +673,16 @@ impl Copier {
                         tokio::time::sleep(self.backoff(attempt, &err)).await;
                         attempt += 1;
                         continue;
+                    }
+                    // A refused login or a captcha is the user's to fix: show it on the
+                    // connection, which pauses copying to it.
+                    if let Err(report) = self
+                        .inner
+                        .connections
+                        .report_broker_error(row.user_id, venue.connection, &err)
+                        .await
+                    {
+                        tracing::warn!(%report, "cannot mark the connection failed");
                     }
                     let status = match err {
                         BrokerError::Rejected(_) | BrokerError::UnknownSymbol(_) => {

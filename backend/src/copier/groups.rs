@@ -310,17 +310,21 @@ impl Copier {
         group: Option<Id>,
     ) -> Result<Vec<Follower>, CopierError> {
         let groups = group.map(|id| vec![id]);
-        Ok(db::followers(self.db(), user.id, groups.as_deref())
+        db::followers(self.db(), user.id, groups.as_deref())
             .await?
             .into_iter()
-            .map(Follower::from)
-            .collect())
+            .map(readable)
+            .collect()
     }
 
     pub async fn follower(&self, user: &User, id: Id) -> Result<Follower, CopierError> {
+        readable(self.follower_row(user, id).await?)
+    }
+
+    /// The stored row as it is, readable or not (saving new settings mends an unreadable one).
+    async fn follower_row(&self, user: &User, id: Id) -> Result<FollowerRow, CopierError> {
         db::follower(self.db(), user.id, id)
             .await?
-            .map(Follower::from)
             .ok_or(CopierError::NotFound("follower"))
     }
 
@@ -374,9 +378,15 @@ impl Copier {
         id: Id,
         input: FollowerInput,
     ) -> Result<Follower, CopierError> {
-        let current = self.follower(user, id).await?;
+        // Every setting comes from the input, so only the row's ids are kept.
+        let current = self.follower_row(user, id).await?;
         let (clean, hours) = check_follower(&input)?;
         let follower = Follower {
+            id: current.id,
+            copy_group_id: current.copy_group_id,
+            trading_account_id: current.trading_account_id,
+            enabled: current.enabled,
+            created_at: current.created_at.0,
             multiplier: clean.multiplier,
             fixed_quantity: clean.fixed_quantity,
             max_quantity: clean.max_quantity,
@@ -385,7 +395,6 @@ impl Copier {
             symbol_map: clean.symbol_map,
             daily_loss_limit: clean.daily_loss_limit,
             trading_hours: hours,
-            ..current
         };
         if !db::update_follower(self.db(), &FollowerRow::from_follower(user.id, &follower)).await? {
             return Err(CopierError::NotFound("follower"));
@@ -399,12 +408,15 @@ impl Copier {
         id: Id,
         enabled: bool,
     ) -> Result<Follower, CopierError> {
-        let current = self.follower(user, id).await?;
-        let follower = Follower { enabled, ..current };
-        if !db::update_follower(self.db(), &FollowerRow::from_follower(user.id, &follower)).await? {
+        // Pausing must work even when the settings cannot be read, and never rewrites them.
+        let row = FollowerRow {
+            enabled,
+            ..self.follower_row(user, id).await?
+        };
+        if !db::update_follower(self.db(), &row).await? {
             return Err(CopierError::NotFound("follower"));
         }
-        Ok(follower)
+        readable(row)
     }
 
     pub async fn remove_follower(&self, user: &User, id: Id) -> Result<(), CopierError> {
@@ -414,6 +426,15 @@ impl Copier {
             Err(CopierError::NotFound("follower"))
         }
     }
+}
+
+/// A stored follower, or an error naming the setting that cannot be read.
+fn readable(row: FollowerRow) -> Result<Follower, CopierError> {
+    Follower::try_from(row).map_err(|why| {
+        CopierError::Unreadable(format!(
+            "a follower cannot be shown: {why}; remove it and add it again"
+        ))
+    })
 }
 
 #[cfg(test)]

@@ -216,6 +216,9 @@ pub enum CopierError {
     NotFound(&'static str),
     #[error("{0}")]
     Broker(#[from] BrokerError),
+    /// A stored setting cannot be read (the message names it); never replaced by a default.
+    #[error("{0}")]
+    Unreadable(String),
     #[error("internal error: {0}")]
     Internal(String),
 }

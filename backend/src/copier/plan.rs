@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::SymbolMapping;
-use crate::brokers::{Instrument, OrderRequest, OrderType, Side};
+use crate::brokers::{Exit, Instrument, OrderRequest, OrderType, Side};
 use crate::db::types::Id;
 use crate::signals::parse::{Action, Sentiment, Signal, SignalOrderType, Target};
 
@@ -159,24 +159,18 @@ pub fn side(action: Action, sentiment: Option<Sentiment>, invert: bool) -> Optio
     Some(if invert { side.opposite() } else { side })
 }
 
-/// A take-profit or stop-loss as a price for an entry at `entry` on `side`; `Amount` is
-/// currency per contract, converted with the contract multiplier.
-pub fn target_price(
-    target: Target,
-    entry: f64,
-    side: Side,
-    instrument: &Instrument,
-    profit: bool,
-) -> f64 {
-    // A take-profit lies in the trade's favour, a stop-loss against it.
-    let sign = side.sign() * if profit { 1.0 } else { -1.0 };
-    let price = match target {
-        Target::Price(price) => price,
-        Target::Ticks(ticks) => entry + sign * ticks * instrument.tick_size,
-        Target::Percent(percent) => entry * (1.0 + sign * percent / 100.0),
-        Target::Amount(amount) => entry + sign * amount / instrument.multiplier.max(f64::EPSILON),
-    };
-    crate::brokers::paper::market::round_to_tick(price, instrument.tick_size)
+/// A signal's take-profit or stop-loss as the broker takes it: prices as they are, ticks and
+/// percent as distances from the entry's fill, a currency amount per contract as ticks (with
+/// the contract's value per point).
+pub fn exit(target: Target, instrument: &Instrument) -> Exit {
+    match target {
+        Target::Price(price) => Exit::Price(price),
+        Target::Ticks(ticks) => Exit::Ticks { ticks },
+        Target::Percent(percent) => Exit::Percent { percent },
+        Target::Amount(amount) => Exit::Ticks {
+            ticks: amount / instrument.multiplier.max(f64::EPSILON) / instrument.tick_size,
+        },
+    }
 }
 
 /// The order a follower places for an entry signal (buy, sell, add).
@@ -194,14 +188,12 @@ pub fn entry_order(
         SignalOrderType::Stop => OrderType::Stop,
         SignalOrderType::StopLimit => OrderType::StopLimit,
     };
-    let entry = signal.limit_price.or(signal.stop_price).or(signal.price);
     // Targets given as prices belong to the leader's direction: an inverted follower cannot
     // use them, so it trades without them rather than with a stop on the wrong side.
-    let bracket = |target: Option<Target>, profit: bool| match (target, entry) {
-        (Some(Target::Price(_)), _) if inverted => None,
-        (Some(Target::Price(price)), _) => Some(price),
-        (Some(target), Some(entry)) => Some(target_price(target, entry, side, instrument, profit)),
-        _ => None,
+    let bracket = |target: Option<Target>| match target {
+        Some(Target::Price(_)) if inverted => None,
+        Some(target) => Some(exit(target, instrument)),
+        None => None,
     };
     OrderRequest {
         client_order_id,
@@ -211,8 +203,8 @@ pub fn entry_order(
         quantity,
         limit_price: signal.limit_price,
         stop_price: signal.stop_price,
-        take_profit: bracket(signal.take_profit, true),
-        stop_loss: bracket(signal.stop_loss, false),
+        take_profit: bracket(signal.take_profit),
+        stop_loss: bracket(signal.stop_loss),
         reference_price: signal.price,
     }
 }
@@ -372,25 +364,43 @@ mod tests {
     }
 
     #[test]
-    fn targets_become_prices_on_the_right_side() {
+    fn targets_become_exits_measured_from_the_fill_on_the_right_side() {
         let es = crate::brokers::paper::market::instrument("ES").unwrap();
+        let ticks = exit(Target::Ticks(8.0), &es);
+        assert_eq!(ticks.price(6000.0, Side::Buy, es.tick_size, true), 6002.0);
+        assert_eq!(ticks.price(6000.0, Side::Sell, es.tick_size, false), 6002.0);
+        // Measured from where the entry filled, not from the signal's price.
+        assert_eq!(ticks.price(6001.0, Side::Buy, es.tick_size, true), 6003.0);
         assert_eq!(
-            target_price(Target::Ticks(8.0), 6000.0, Side::Buy, &es, true),
-            6002.0
+            ticks.signed_ticks(None, Side::Sell, es.tick_size, true),
+            Some(-8)
         );
+        let percent = exit(Target::Percent(1.0), &es);
         assert_eq!(
-            target_price(Target::Ticks(8.0), 6000.0, Side::Sell, &es, false),
-            6002.0
-        );
-        assert_eq!(
-            target_price(Target::Percent(1.0), 6000.0, Side::Buy, &es, false),
+            percent.price(6000.0, Side::Buy, es.tick_size, false),
             5940.0
         );
-        // $500 per contract at $50 a point is 10 points.
         assert_eq!(
-            target_price(Target::Amount(500.0), 6000.0, Side::Buy, &es, true),
-            6010.0
+            percent.signed_ticks(None, Side::Buy, es.tick_size, false),
+            None
         );
+        // $500 per contract at $50 a point is 10 points, 40 ticks.
+        assert_eq!(
+            exit(Target::Amount(500.0), &es),
+            Exit::Ticks { ticks: 40.0 }
+        );
+        let price = exit(Target::Price(5990.0), &es);
+        assert_eq!(price.price(6003.0, Side::Buy, es.tick_size, false), 5990.0);
+        assert_eq!(
+            price.signed_ticks(Some(6000.0), Side::Buy, es.tick_size, false),
+            Some(-40)
+        );
+        // Stored forms: a plain number is a price (orders stored before exits had kinds).
+        assert_eq!(
+            serde_json::from_str::<Exit>("6010.5").unwrap(),
+            Exit::Price(6010.5)
+        );
+        assert_eq!(serde_json::to_string(&ticks).unwrap(), r#"{"ticks":8.0}"#);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use tokio_stream::wrappers::BroadcastStream;
 use super::error::copier_error;
 use super::request::RequestContext;
 use super::webhooks::SignalObject;
-use crate::brokers::{OrderType, Side};
+use crate::brokers::{Exit, OrderType, Side};
 use crate::copier::plan::Request;
 use crate::copier::{
     CopiedOrder, Copier, CopierError, CopierEvent, CopyGroup, CopyStatus, Follower, FollowerInput,
@@ -169,8 +169,12 @@ impl From<CopiedOrder> for CopiedOrderObject {
             quantity: placed.as_ref().map(|r| r.quantity),
             limit_price: placed.as_ref().and_then(|r| r.limit_price),
             stop_price: placed.as_ref().and_then(|r| r.stop_price),
-            take_profit: placed.as_ref().and_then(|r| r.take_profit),
-            stop_loss: placed.as_ref().and_then(|r| r.stop_loss),
+            take_profit: placed
+                .as_ref()
+                .and_then(|r| r.take_profit.and_then(Exit::as_price)),
+            stop_loss: placed
+                .as_ref()
+                .and_then(|r| r.stop_loss.and_then(Exit::as_price)),
             signal_price: placed.as_ref().and_then(|r| r.reference_price),
             status: order.status,
             reason: order.reason,

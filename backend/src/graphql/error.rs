@@ -32,6 +32,10 @@ pub mod code {
     pub const BROKER_UNAVAILABLE: &str = "BROKER_UNAVAILABLE";
     /// This version has no adapter for the broker.
     pub const BROKER_UNSUPPORTED: &str = "BROKER_UNSUPPORTED";
+    /// The broker wants the user to act first (a captcha, an agreement): the message says what.
+    pub const BROKER_ACTION_REQUIRED: &str = "BROKER_ACTION_REQUIRED";
+    /// A stored setting cannot be read; saving it again mends it.
+    pub const SETTINGS_UNREADABLE: &str = "SETTINGS_UNREADABLE";
 }
 
 /// Maps an account error (resolvers: `.map_err(auth_error)`).
@@ -72,9 +76,11 @@ pub fn connection_error(err: ConnectionError) -> Error {
             let code = match broker {
                 BrokerError::BadCredentials(_) => code::BROKER_BAD_CREDENTIALS,
                 BrokerError::PermissionDenied(_) => code::KEY_PERMISSION_REFUSED,
+                BrokerError::ActionRequired(_) => code::BROKER_ACTION_REQUIRED,
                 BrokerError::RateLimited { .. }
                 | BrokerError::Transient(_)
-                | BrokerError::UnknownOutcome(_) => code::BROKER_UNAVAILABLE,
+                | BrokerError::UnknownOutcome(_)
+                | BrokerError::Unreadable(_) => code::BROKER_UNAVAILABLE,
                 BrokerError::Rejected(_)
                 | BrokerError::UnknownSymbol(_)
                 | BrokerError::UnknownAccount(_) => code::BROKER_REJECTED,
@@ -101,6 +107,7 @@ pub fn copier_error(err: CopierError) -> Error {
         CopierError::InvalidInput { field, message } => invalid_input(field, &message),
         CopierError::NotFound(_) => with_code(&err, code::NOT_FOUND),
         CopierError::Broker(broker) => connection_error(ConnectionError::Broker(broker)),
+        CopierError::Unreadable(_) => with_code(&err, code::SETTINGS_UNREADABLE),
         CopierError::Internal(detail) => internal(&detail),
     }
 }

@@ -19,7 +19,7 @@ use crate::db::types::Id;
 pub(crate) use db::SignalRow;
 pub use service::{Intake, Receipt, Signals};
 
-/// TradingView's alert senders (brokers.md §8), for the one-click allow-list preset.
+/// TradingView's alert senders (docs/brokers.md §8.2), for the one-click allow-list preset.
 pub const TRADINGVIEW_IPS: [&str; 4] = [
     "52.89.214.238",
     "34.212.75.30",

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use copytrade::brokers::{BrokerAdapter, OrderRequest, OrderStatus, OrderType, Side};
+use copytrade::brokers::{BrokerAdapter, Exit, OrderRequest, OrderStatus, OrderType, Side};
 use copytrade::config::MasterKeys;
 use copytrade::db::schema::users;
 use copytrade::db::types::Id;
@@ -14,7 +14,8 @@ use copytrade::vault::{Vault, associated_data, fingerprint, rotation};
 use diesel::{ExpressionMethods, QueryDsl};
 use serde_json::{Value, json};
 
-use crate::support::fake_bybit::FakeBybit;
+use crate::support::brokersim::BrokerSim;
+use crate::support::sim_bybit::SimBybit;
 use crate::support::trading::{LINK, link_paper};
 use crate::support::{Backend, Caller, TestApp, on_both_databases};
 
@@ -178,8 +179,8 @@ async fn bracket_legs_follow_the_entry_and_one_cancels_the_other(backend: Backen
     let mut entry = market("sig-9:f-1", Side::Buy, 1.0, 6000.0);
     // The take-profit is already crossed by the simulated market (ES trades near 6000), the
     // stop-loss far away: the matcher fills the first and cancels the second.
-    entry.take_profit = Some(10.0);
-    entry.stop_loss = Some(1.0);
+    entry.take_profit = Some(Exit::Price(10.0));
+    entry.stop_loss = Some(Exit::Price(1.0));
     let filled = paper.place_order(&account, &entry).await.unwrap();
     assert_eq!(filled.status, OrderStatus::Filled);
     let legs = paper.open_orders(&account).await.unwrap();
@@ -227,8 +228,26 @@ async fn bracket_legs_follow_the_entry_and_one_cancels_the_other(backend: Backen
 
 async fn a_canary_secret_never_shows_up_in_answers_the_database_or_the_log(backend: Backend) {
     const CANARY: &str = "CANARY-sk-5f0c1d2e3a4b";
-    let app = TestApp::new(backend).await;
+    // The futures venues take the canary as a password, an app secret and an API key; the
+    // simulated venues accept it, so the links succeed and every path a secret takes is used.
+    let sim = BrokerSim::start().await;
+    sim.post(
+        "/tradovate/users",
+        json!({ "name": "canary-tv", "password": CANARY, "cid": 77, "sec": format!("{CANARY}-sec"),
+                "appId": "CopyTrade", "accounts": [{ "name": "DEMO-CANARY" }, { "name": "APEX-7-01" }] }),
+    )
+    .await;
+    sim.post(
+        "/projectx/users",
+        json!({ "userName": "canary-px", "apiKey": format!("{CANARY}-key"), "accounts": [{ "name": "PX-CANARY" }] }),
+    )
+    .await;
+    let app = TestApp::with_env(backend, &sim.env()).await;
     let trader = app.register_trader("canary@example.com").await;
+    let tradovate = json!({ "username": "canary-tv", "password": CANARY, "appId": "CopyTrade",
+                            "cid": "77", "sec": format!("{CANARY}-sec") });
+    let mut wrong_password = tradovate.clone();
+    wrong_password["password"] = json!(format!("{CANARY}-wrong"));
     let mut answers = Vec::new();
     for (broker, credentials) in [
         (
@@ -239,11 +258,18 @@ async fn a_canary_secret_never_shows_up_in_answers_the_database_or_the_log(backe
             "OKX",
             json!({ "apiKey": "AKEY-canary-0000-9f2a", "apiSecret": CANARY }),
         ),
-        (
-            "TRADOVATE",
-            json!({ "username": "me", "password": CANARY, "appId": "x", "cid": "1", "sec": CANARY }),
-        ),
+        ("TRADOVATE", wrong_password),
         ("PAPER", json!({ "apiSecret": CANARY })),
+        ("TRADOVATE", tradovate.clone()),
+        ("APEX", tradovate),
+        (
+            "TOPSTEPX",
+            json!({ "username": "canary-px", "apiKey": format!("{CANARY}-wrong-key") }),
+        ),
+        (
+            "TOPSTEPX",
+            json!({ "username": "canary-px", "apiKey": format!("{CANARY}-key") }),
+        ),
     ] {
         let answer = app
             .gql_with(
@@ -262,9 +288,22 @@ async fn a_canary_secret_never_shows_up_in_answers_the_database_or_the_log(backe
         answers[1]
     );
     assert!(
+        answers[2].contains("BROKER_BAD_CREDENTIALS"),
+        "{}",
+        answers[2]
+    );
+    assert!(
         answers[3].contains("does not take apiSecret"),
         "{}",
         answers[3]
+    );
+    for linked in [4, 5, 7] {
+        assert!(answers[linked].contains("CONNECTED"), "{}", answers[linked]);
+    }
+    assert!(
+        answers[6].contains("BROKER_BAD_CREDENTIALS"),
+        "{}",
+        answers[6]
     );
     let paper = link_paper(&app, &trader, "ok", 1000.0).await;
     answers.push(
@@ -283,6 +322,13 @@ async fn a_canary_secret_never_shows_up_in_answers_the_database_or_the_log(backe
             "the canary leaked in an answer: {answer}"
         );
     }
+    // The canary did travel: the venues received it at login.
+    let logins = sim.requests("tradovate", "/auth/accesstokenrequest").await;
+    assert!(
+        logins
+            .iter()
+            .any(|r| r["body"].as_str().unwrap().contains(CANARY))
+    );
     // The search itself works: it finds what is stored in plain text.
     assert!(crate::support::database_contains(&app, "canary@example.com").await);
     assert!(!crate::support::database_contains(&app, CANARY).await);
@@ -446,7 +492,7 @@ async fn traders_with_sealed_seeds(app: &TestApp, count: usize) -> Vec<(Id, Stri
 }
 
 async fn rotating_the_master_key_under_concurrent_reads_loses_nothing(backend: Backend) {
-    let bybit = FakeBybit::start("AKEY-rotation-0001", "rotation-secret").await;
+    let bybit = SimBybit::start("AKEY-rotation-0001", "rotation-secret").await;
     let app = TestApp::with_env(
         backend,
         &[

@@ -1,13 +1,17 @@
-//! Bybit through the API and the adapter, against a local fake that speaks Bybit v5 (signing,
-//! envelope, error codes, private stream): linking a trade-only key, refusing one that can
-//! withdraw, and the adapter's orders, fills, cancels and limits.
+//! Bybit through the API and the adapter, against the `brokersim` process speaking Bybit v5
+//! (signing, envelope, error codes, private stream): linking a trade-only key, refusing one
+//! that can withdraw, a follower copied through rate limits and rejections, and a fill made
+//! while the stream was down caught up after it reconnects. `adapter` tests the adapter alone.
+
+mod adapter;
 
 use std::time::Duration;
 
-use copytrade::brokers::{BrokerError, BrokerEvent, OrderRequest, OrderStatus, OrderType, Side};
+use axum::Router;
 use serde_json::{Value, json};
 
-use crate::support::fake_bybit::FakeBybit;
+use crate::support::live::{next_within, subscribe_to_fills};
+use crate::support::sim_bybit::SimBybit;
 use crate::support::trading::{copies_of, create_webhook, ok, post_signal};
 use crate::support::{Backend, Caller, TestApp, database_contains, on_both_databases};
 
@@ -16,19 +20,21 @@ const CANARY: &str = "CANARY-bybit-secret-7d3e";
 const LINK: &str = "mutation($input: LinkBrokerAccountInput!) { linkBrokerAccount(input: $input) {
     id status lastError credentialHint rotationDue canWithdraw accounts { id name externalId balance positions { symbol quantity } } } }";
 
-/// Every path a Bybit adapter may call (SEC-13): reading, placing, cancelling, the stream.
-const ALLOWED: [&str; 8] = [
+/// Every path a Bybit adapter may call (SEC-13): reading, placing, cancelling, the stream and
+/// catching up on executions after the stream reconnects.
+const ALLOWED: [&str; 9] = [
     "GET /v5/private",
     "GET /v5/user/query-api",
     "GET /v5/account/wallet-balance",
     "GET /v5/position/list",
     "GET /v5/market/instruments-info",
     "GET /v5/order/realtime",
+    "GET /v5/execution/list",
     "POST /v5/order/create",
     "POST /v5/order/cancel",
 ];
 
-async fn app_with(fake: &FakeBybit, backend: Backend) -> TestApp {
+async fn app_with(fake: &SimBybit, backend: Backend) -> TestApp {
     TestApp::with_env(
         backend,
         &[
@@ -50,8 +56,8 @@ async fn link(app: &TestApp, trader: &Caller, secret: &str) -> Value {
     .json()
 }
 
-fn assert_only_allowed_calls(fake: &FakeBybit) {
-    for call in fake.calls() {
+async fn assert_only_allowed_calls(fake: &SimBybit) {
+    for call in fake.calls().await {
         assert!(
             ALLOWED.contains(&call.as_str()),
             "not an allowed Bybit call: {call}"
@@ -62,8 +68,8 @@ fn assert_only_allowed_calls(fake: &FakeBybit) {
 async fn a_trade_only_bybit_key_links_and_its_secret_is_never_shown_or_stored_in_clear(
     backend: Backend,
 ) {
-    let fake = FakeBybit::start(KEY, CANARY).await;
-    fake.set_key_created_at("2026-09-01T00:00:00Z");
+    let fake = SimBybit::start(KEY, CANARY).await;
+    fake.set_key_created_at("2026-09-01T00:00:00Z").await;
     let app = app_with(&fake, backend).await;
     let trader = app.register_trader("bybit@example.com").await;
 
@@ -127,15 +133,15 @@ async fn a_trade_only_bybit_key_links_and_its_secret_is_never_shown_or_stored_in
         !database_contains(&app, KEY).await,
         "the key is in the database in clear"
     );
-    assert_only_allowed_calls(&fake);
+    assert_only_allowed_calls(&fake).await;
 }
 
 async fn a_key_that_can_withdraw_is_refused_and_nothing_is_stored(backend: Backend) {
-    let fake = FakeBybit::start(KEY, CANARY).await;
+    let fake = SimBybit::start(KEY, CANARY).await;
     fake.set_permissions(
         0,
         json!({ "ContractTrade": ["Order", "Position"], "Wallet": ["AccountTransfer", "Withdraw"] }),
-    );
+    ).await;
     let app = app_with(&fake, backend).await;
     let trader = app.register_trader("withdraw@example.com").await;
 
@@ -163,7 +169,8 @@ async fn a_key_that_can_withdraw_is_refused_and_nothing_is_stored(backend: Backe
     fake.set_permissions(
         0,
         json!({ "ContractTrade": ["Order", "Position"], "Wallet": [] }),
-    );
+    )
+    .await;
     let linked = link(&app, &trader, CANARY).await;
     assert_eq!(
         linked["data"]["linkBrokerAccount"]["status"], "CONNECTED",
@@ -172,7 +179,8 @@ async fn a_key_that_can_withdraw_is_refused_and_nothing_is_stored(backend: Backe
     fake.set_permissions(
         0,
         json!({ "ContractTrade": ["Order", "Position"], "Wallet": ["Withdraw"] }),
-    );
+    )
+    .await;
     app.clock.advance(chrono::Duration::hours(25));
     assert_eq!(app.app.state.connections.check_stale().await.unwrap(), 1);
     let listed = app
@@ -186,14 +194,14 @@ async fn a_key_that_can_withdraw_is_refused_and_nothing_is_stored(backend: Backe
     let connection = &listed["data"]["brokerConnections"][0];
     assert_eq!(connection["status"], "REFUSED", "{listed}");
     assert_eq!(connection["canWithdraw"], true);
-    assert_only_allowed_calls(&fake);
+    assert_only_allowed_calls(&fake).await;
 }
 
 /// The copy of `signal` once the venue has settled it (`status` reached).
-async fn copy_with_status(app: &TestApp, trader: &Caller, signal: &Value, status: &str) -> Value {
+async fn copy_with_status(router: &Router, trader: &Caller, signal: &Value, status: &str) -> Value {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     loop {
-        let entry = copies_of(&app.router, trader, signal, 1).await;
+        let entry = copies_of(router, trader, signal, 1).await;
         if entry["orders"][0]["status"] == status {
             return entry["orders"][0].clone();
         }
@@ -206,8 +214,8 @@ async fn copy_with_status(app: &TestApp, trader: &Caller, signal: &Value, status
 }
 
 async fn a_bybit_follower_is_copied_through_rate_limits_and_rejections(backend: Backend) {
-    let fake = FakeBybit::start(KEY, CANARY).await;
-    fake.set_last_price("BTCUSDT", 90_000.0);
+    let fake = SimBybit::start(KEY, CANARY).await;
+    fake.set_last_price("BTCUSDT", 90_000.0).await;
     let app = app_with(&fake, backend).await;
     let trader = app.register_trader("bybit-copier@example.com").await;
     let linked = link(&app, &trader, CANARY).await;
@@ -230,18 +238,18 @@ async fn a_bybit_follower_is_copied_through_rate_limits_and_rejections(backend: 
     .await;
 
     // Bybit asks to slow down: the copier waits and sends again, and one order results.
-    fake.set_rate_limited(true);
+    fake.set_rate_limited(true).await;
     let alert = r#"{"ticker":"BYBIT:BTCUSDT.P","action":"buy","quantity":"0.025","price":"90000","id":"b-1"}"#;
     let sent = post_signal(&app.router, &token, alert).await;
     assert_eq!(sent.status, 202, "{}", sent.text());
     tokio::time::sleep(Duration::from_millis(300)).await;
-    fake.set_rate_limited(false);
-    let copy = copy_with_status(&app, &trader, &sent.json()["signalId"], "FILLED").await;
+    fake.set_rate_limited(false).await;
+    let copy = copy_with_status(&app.router, &trader, &sent.json()["signalId"], "FILLED").await;
     assert_eq!(copy["symbol"], "BTCUSDT");
     // 0.025 × 0.5 rounds down to Bybit's 0.001 step.
     assert_eq!(copy["quantity"].as_f64(), Some(0.012));
     assert_eq!(copy["filledQuantity"].as_f64(), Some(0.012));
-    assert_eq!(fake.order_count(), 1);
+    assert_eq!(fake.order_count().await, 1);
     // It waited the limit out (instead of failing or sending twice).
     let at = |field: &str| {
         copy[field]
@@ -258,16 +266,16 @@ async fn a_bybit_follower_is_copied_through_rate_limits_and_rejections(backend: 
     // Bybit refuses a stop below the market for a buy: the copy says why, in Bybit's words.
     let stop = r#"{"ticker":"BTCUSDT.P","action":"buy","orderType":"stop","stopPrice":"1000","quantity":"0.01","id":"b-2"}"#;
     let sent = post_signal(&app.router, &token, stop).await;
-    let copy = copy_with_status(&app, &trader, &sent.json()["signalId"], "REJECTED").await;
+    let copy = copy_with_status(&app.router, &trader, &sent.json()["signalId"], "REJECTED").await;
     assert!(
         copy["reason"].as_str().unwrap().contains("expect Rising"),
         "{copy}"
     );
-    assert_eq!(fake.order_count(), 1);
-    assert_only_allowed_calls(&fake);
+    assert_eq!(fake.order_count().await, 1);
+    assert_only_allowed_calls(&fake).await;
 
     // Naming accounts (as the Dashboard does) asks Bybit nothing; balances do.
-    let calls = fake.calls().len();
+    let calls = fake.calls().await.len();
     let names = ok(
         &app.router,
         &trader,
@@ -276,7 +284,12 @@ async fn a_bybit_follower_is_copied_through_rate_limits_and_rejections(backend: 
     )
     .await;
     assert_eq!(names["brokerConnections"][0]["accounts"][0]["id"], account);
-    assert_eq!(fake.calls().len(), calls, "{:?}", &fake.calls()[calls..]);
+    assert_eq!(
+        fake.calls().await.len(),
+        calls,
+        "{:?}",
+        &fake.calls().await[calls..]
+    );
     ok(
         &app.router,
         &trader,
@@ -284,135 +297,106 @@ async fn a_bybit_follower_is_copied_through_rate_limits_and_rejections(backend: 
         json!({}),
     )
     .await;
-    assert!(fake.calls().len() > calls);
+    assert!(fake.calls().await.len() > calls);
+}
+
+/// Waits until `count` private streams are open at the simulator.
+async fn until_open_streams(fake: &SimBybit, count: u64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while fake.open_streams().await != count {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never {count} open Bybit streams"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+async fn a_fill_made_while_the_bybit_stream_was_down_reaches_the_trade_log_and_the_live_feed(
+    backend: Backend,
+) {
+    let fake = SimBybit::start(KEY, CANARY).await;
+    fake.set_last_price("BTCUSDT", 90_000.0).await;
+    let app = app_with(&fake, backend).await;
+    let trader = app.register_trader("bybit-reconnect@example.com").await;
+    let linked = link(&app, &trader, CANARY).await;
+    let account = linked["data"]["linkBrokerAccount"]["accounts"][0]["id"].clone();
+    let (webhook, _, token) = create_webhook(&app, &trader, "BTC perp").await;
+    let group = ok(
+        &app.router,
+        &trader,
+        "mutation($i: CreateCopyGroupInput!) { createCopyGroup(input: $i) { id } }",
+        json!({ "i": { "name": "BTC", "webhookId": webhook } }),
+    )
+    .await["createCopyGroup"]["id"]
+        .clone();
+    ok(
+        &app.router,
+        &trader,
+        "mutation($i: AddFollowerInput!) { addFollower(input: $i) { id } }",
+        json!({ "i": { "copyGroupId": group, "tradingAccountId": account } }),
+    )
+    .await;
+    let server = app.serve().await;
+    let mut feed = subscribe_to_fills(server.addr, &trader).await;
+
+    // A buy limit under the market: copied, and working at Bybit.
+    let alert = r#"{"ticker":"BYBIT:BTCUSDT.P","action":"buy","orderType":"limit","limitPrice":"89000","quantity":"0.01","id":"r-1"}"#;
+    let sent = post_signal(&server.router, &token, alert).await;
+    assert_eq!(sent.status, 202, "{}", sent.text());
+    let signal = sent.json()["signalId"].clone();
+    copy_with_status(&server.router, &trader, &signal, "WORKING").await;
+
+    // Bybit drops the adapter's stream and keeps it out; meanwhile the limit fills.
+    until_open_streams(&fake, 1).await;
+    fake.hold_streams().await;
+    until_open_streams(&fake, 0).await;
+    fake.set_last_price("BTCUSDT", 88_900.0).await;
+    let entry = copies_of(&server.router, &trader, &signal, 1).await;
+    assert_eq!(
+        entry["orders"][0]["status"], "WORKING",
+        "nothing could have told CopyTrade yet: {entry}"
+    );
+
+    // The stream comes back: the adapter catches up on what it missed.
+    fake.allow_streams().await;
+    let fill = next_within(&mut feed, Duration::from_secs(30))
+        .await
+        .expect("the missed fill arrives on the live feed");
+    let fill = &fill["payload"]["data"]["tradeFills"];
+    assert_eq!(fill["signalId"], signal, "{fill}");
+    assert_eq!(fill["tradingAccountId"], account);
+    assert_eq!(fill["symbol"], "BTCUSDT");
+    assert_eq!(fill["side"], "BUY");
+    assert_eq!(fill["quantity"].as_f64(), Some(0.01));
+    assert_eq!(fill["price"].as_f64(), Some(89_000.0));
+    let copy = copy_with_status(&server.router, &trader, &signal, "FILLED").await;
+    assert_eq!(copy["filledQuantity"].as_f64(), Some(0.01), "{copy}");
+    assert_eq!(copy["averagePrice"].as_f64(), Some(89_000.0), "{copy}");
+    let fills = ok(
+        &server.router,
+        &trader,
+        "{ recentFills { symbol quantity price signalId } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        fills["recentFills"],
+        json!([{ "symbol": "BTCUSDT", "quantity": 0.01, "price": 89_000.0, "signalId": signal }])
+    );
+    assert!(
+        fake.calls()
+            .await
+            .contains(&"GET /v5/execution/list".to_owned()),
+        "the adapter never asked for the executions it missed"
+    );
+    assert_eq!(fake.order_count().await, 1);
+    assert_only_allowed_calls(&fake).await;
 }
 
 on_both_databases!(
     a_trade_only_bybit_key_links_and_its_secret_is_never_shown_or_stored_in_clear,
     a_key_that_can_withdraw_is_refused_and_nothing_is_stored,
     a_bybit_follower_is_copied_through_rate_limits_and_rejections,
+    a_fill_made_while_the_bybit_stream_was_down_reaches_the_trade_log_and_the_live_feed,
 );
-
-fn order(link_id: &str, side: Side, order_type: OrderType, quantity: f64) -> OrderRequest {
-    OrderRequest {
-        client_order_id: link_id.to_owned(),
-        symbol: "BTCUSDT".into(),
-        side,
-        order_type,
-        quantity,
-        limit_price: None,
-        stop_price: None,
-        take_profit: None,
-        stop_loss: None,
-        reference_price: None,
-    }
-}
-
-/// The adapter as the copier uses it: orders, fills on the stream, retries, cancels, limits.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_bybit_adapter_places_streams_fills_cancels_and_flattens() {
-    let fake = FakeBybit::start(KEY, CANARY).await;
-    fake.set_last_price("BTCUSDT", 90_000.0);
-    let app = app_with(&fake, Backend::Sqlite).await;
-    let credentials = copytrade::brokers::Credentials::from_pairs([
-        (
-            copytrade::brokers::credentials::Field::ApiKey,
-            Some(KEY.to_owned()),
-        ),
-        (
-            copytrade::brokers::credentials::Field::ApiSecret,
-            Some(CANARY.to_owned()),
-        ),
-    ]);
-    let bybit = app
-        .app
-        .state
-        .brokers
-        .adapter(
-            copytrade::brokers::BrokerKind::Bybit,
-            copytrade::brokers::BrokerEnvironment::Live,
-            "connection",
-            &credentials,
-        )
-        .unwrap();
-    let account = bybit.accounts().await.unwrap().remove(0).external_id;
-    let instrument = bybit.instrument("btcusdt").await.unwrap();
-    assert_eq!((instrument.tick_size, instrument.lot_size), (0.1, 0.001));
-    assert!(matches!(
-        bybit.instrument("NOPEUSDT").await,
-        Err(BrokerError::UnknownSymbol(_))
-    ));
-
-    let mut events = bybit.events();
-    // Give the stream time to log in and subscribe before the first order.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let placed = bybit
-        .place_order(
-            &account,
-            &order("sig1-f1", Side::Buy, OrderType::Market, 0.002),
-        )
-        .await
-        .unwrap();
-    let fill = tokio::time::timeout(Duration::from_secs(5), async {
-        loop {
-            if let Ok(BrokerEvent::Fill(fill)) = events.recv().await {
-                return fill;
-            }
-        }
-    })
-    .await
-    .expect("a fill on the stream");
-    assert_eq!(
-        (fill.client_order_id.as_str(), fill.quantity, fill.price),
-        ("sig1-f1", 0.002, 90_000.0)
-    );
-    assert_eq!(fill.order_id, placed.order_id);
-
-    // The same client order id again: the existing order, not a second one.
-    let again = bybit
-        .place_order(
-            &account,
-            &order("sig1-f1", Side::Buy, OrderType::Market, 0.002),
-        )
-        .await
-        .unwrap();
-    assert_eq!(again.order_id, placed.order_id);
-    assert_eq!(again.status, OrderStatus::Filled);
-    assert_eq!(fake.order_count(), 1);
-
-    let snapshot = bybit.snapshot(&account).await.unwrap();
-    assert_eq!(snapshot.positions[0].quantity, 0.002);
-
-    let mut resting = order("sig2-f1", Side::Buy, OrderType::Limit, 0.001);
-    resting.limit_price = Some(80_000.0);
-    let working = bybit.place_order(&account, &resting).await.unwrap();
-    assert_eq!(bybit.open_orders(&account).await.unwrap().len(), 1);
-    let cancelled = bybit
-        .cancel_order(&account, &working.order_id)
-        .await
-        .unwrap();
-    assert_eq!(cancelled.status, OrderStatus::Cancelled);
-    assert!(matches!(
-        bybit.cancel_order(&account, &working.order_id).await,
-        Err(BrokerError::Rejected(_))
-    ));
-
-    bybit.flatten(&account, None).await.unwrap();
-    assert!(bybit.snapshot(&account).await.unwrap().positions.is_empty());
-
-    assert!(matches!(
-        bybit
-            .place_order(
-                &account,
-                &order("has:colon", Side::Buy, OrderType::Market, 0.001)
-            )
-            .await,
-        Err(BrokerError::Rejected(_))
-    ));
-    fake.set_rate_limited(true);
-    assert!(matches!(
-        bybit.open_orders(&account).await,
-        Err(BrokerError::RateLimited { .. })
-    ));
-    assert_only_allowed_calls(&fake);
-}

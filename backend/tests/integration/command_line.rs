@@ -272,17 +272,32 @@ async fn terminate(mut child: std::process::Child) -> (std::process::ExitStatus,
 async fn a_linked_secret_never_reaches_the_server_log() {
     const KEY: &str = "AKEY-log-0000-77aa";
     const SECRET: &str = "LOG-CANARY-bybit-secret";
-    let fake = crate::support::fake_bybit::FakeBybit::start(KEY, SECRET).await;
+    // Tradovate's password and app secret, and TopstepX's API key, take the same way.
+    const PASSWORD: &str = "LOG-CANARY-tradovate-password";
+    const APP_SECRET: &str = "LOG-CANARY-tradovate-sec";
+    const PX_KEY: &str = "LOG-CANARY-projectx-key";
+    let fake = crate::support::sim_bybit::SimBybit::start(KEY, SECRET).await;
+    fake.sim
+        .post(
+            "/tradovate/users",
+            serde_json::json!({ "name": "log-tv", "password": PASSWORD, "cid": 5, "sec": APP_SECRET,
+                                "appId": "CopyTrade", "accounts": [{ "name": "DEMO-LOG" }] }),
+        )
+        .await;
+    fake.sim
+        .post(
+            "/projectx/users",
+            serde_json::json!({ "userName": "log-px", "apiKey": PX_KEY, "accounts": [{ "name": "PX-LOG" }] }),
+        )
+        .await;
     let dir = tempfile::tempdir().unwrap();
     let addr = free_port().to_string();
-    let (rest, ws) = (fake.rest_url(), fake.ws_url());
-    let env = [
+    let mut env = vec![
         ("COPYTRADE_DATA_DIR", dir.path().to_str().unwrap()),
         ("COPYTRADE_LISTEN", addr.as_str()),
-        ("COPYTRADE_ENDPOINT_BYBIT", rest.as_str()),
-        ("COPYTRADE_ENDPOINT_BYBIT_WS", ws.as_str()),
         ("RUST_LOG", "debug"),
     ];
+    env.extend(fake.sim.env());
     let child = copytrade(&["serve"], &env)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -325,6 +340,35 @@ async fn a_linked_secret_never_reaches_the_server_log() {
         );
     }
     assert!(answers[1].contains("CONNECTED"), "{}", answers[1]);
+    let futures = "mutation($b: BrokerKind!, $c: BrokerCredentialsInput!) { linkBrokerAccount(input: {broker: $b, environment: LIVE, label: \"futures\", credentials: $c}) { id status } }";
+    for (broker, credentials) in [
+        (
+            "TRADOVATE",
+            serde_json::json!({ "username": "log-tv", "password": format!("{PASSWORD}-wrong"), "appId": "CopyTrade", "cid": "5", "sec": APP_SECRET }),
+        ),
+        (
+            "TRADOVATE",
+            serde_json::json!({ "username": "log-tv", "password": PASSWORD, "appId": "CopyTrade", "cid": "5", "sec": APP_SECRET }),
+        ),
+        (
+            "TOPSTEPX",
+            serde_json::json!({ "username": "log-px", "apiKey": format!("{PX_KEY}-wrong") }),
+        ),
+        (
+            "TOPSTEPX",
+            serde_json::json!({ "username": "log-px", "apiKey": PX_KEY }),
+        ),
+    ] {
+        answers.push(
+            gql(
+                serde_json::json!({ "query": futures, "variables": { "b": broker, "c": credentials } }),
+                Some(token.clone()),
+            )
+            .await,
+        );
+    }
+    assert!(answers[3].contains("CONNECTED"), "{}", answers[3]);
+    assert!(answers[5].contains("CONNECTED"), "{}", answers[5]);
     answers.push(
         gql(
             serde_json::json!({ "query": "{ brokerConnections { id status credentialHint accounts { balance } } }" }),
@@ -344,10 +388,9 @@ async fn a_linked_secret_never_reaches_the_server_log() {
         "the log is not the server's: {log}"
     );
     for text in answers.iter().chain([&log]) {
-        assert!(
-            !text.contains(SECRET) && !text.contains(KEY),
-            "a credential leaked: {text}"
-        );
+        for secret in [SECRET, KEY, PASSWORD, APP_SECRET, PX_KEY] {
+            assert!(!text.contains(secret), "{secret} leaked: {text}");
+        }
     }
 }
 

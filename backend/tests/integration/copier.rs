@@ -6,14 +6,16 @@ use std::time::Duration;
 
 use copytrade::brokers::paper::PaperExchange;
 use copytrade::brokers::{BrokerAdapter, OrderRequest, OrderType, Side};
-use copytrade::db::schema::{copied_orders, signals};
+use copytrade::db::schema::{copied_orders, followers, signals};
 use copytrade::db::types::{Id, Ts};
 use diesel::ExpressionMethods;
 use diesel_async::RunQueryDsl;
 use serde_json::{Value, json};
 
 use crate::support::live::{next_message, next_within, subscribe_to_fills};
-use crate::support::trading::{copies_of, create_webhook, link_paper, ok, post_signal};
+use crate::support::trading::{
+    copies_of, create_webhook, filled_copies_of, link_paper, ok, post_signal,
+};
 use crate::support::{Backend, Caller, TestApp, on_both_databases};
 
 const CREATE_GROUP: &str = "mutation($input: CreateCopyGroupInput!) {
@@ -126,7 +128,7 @@ async fn one_signal_trades_every_follower_once_sized_and_mapped(backend: Backend
     let accepted = post_signal(&app.router, &token, entry_alert).await;
     assert_eq!(accepted.status, 202, "{}", accepted.text());
     let signal = accepted.json()["signalId"].clone();
-    let entry = copies_of(&app.router, &trader, &signal, 3).await;
+    let entry = filled_copies_of(&app.router, &trader, &signal, 3).await;
     assert_eq!(
         entry["signal"]["outcome"], "3 follower(s): 3 filled",
         "{entry}"
@@ -806,7 +808,69 @@ async fn the_daily_loss_limit_stops_new_positions_but_not_exits(backend: Backend
     assert!(positions(&app.router, &trader, "Careful").await.is_empty());
 }
 
+/// A follower whose stored settings cannot be read is stopped with the reason, never copied
+/// with defaults: with its symbol map unreadable it would trade ES where MES was meant, ten
+/// times the size.
+async fn a_follower_whose_settings_cannot_be_read_places_nothing(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let (trader, token, [a, b, c]) = three_followers(&app, "unreadable@example.com").await;
+    let b_account: Id = b.account.as_str().unwrap().parse().unwrap();
+    let db = &app.app.state.db;
+    let broken: Result<usize, copytrade::db::DbError> = async {
+        copytrade::with_conn!(db, write, |conn| {
+            Ok(diesel::update(followers::table)
+                .filter(followers::trading_account_id.eq(b_account))
+                .set(followers::symbol_map.eq("[{\"from\": \"ES\""))
+                .execute(conn)
+                .await?)
+        })
+    }
+    .await;
+    assert_eq!(broken.unwrap(), 1);
+
+    let alert =
+        r#"{"ticker":"ES1!","action":"buy","quantity":"2","price":"6000","id":"broken-map"}"#;
+    let accepted = post_signal(&app.router, &token, alert).await;
+    assert_eq!(accepted.status, 202, "{}", accepted.text());
+    let entry = copies_of(&app.router, &trader, &accepted.json()["signalId"], 3).await;
+    let copy = order_of(&entry, &b.account);
+    assert_eq!(copy["status"], "ERROR", "{copy}");
+    let reason = copy["reason"].as_str().unwrap();
+    assert!(reason.contains("symbol map cannot be read"), "{reason}");
+    assert!(reason.contains("nothing was placed"), "{reason}");
+    assert!(copy["symbol"].is_null(), "no order was planned: {copy}");
+    assert_eq!(positions(&app.router, &trader, "B micro").await, []);
+    // The others trade as usual.
+    assert_eq!(order_of(&entry, &a.account)["status"], "FILLED");
+    assert_eq!(order_of(&entry, &c.account)["status"], "FILLED");
+    assert_eq!(
+        entry["signal"]["outcome"], "3 follower(s): 2 filled, 1 error",
+        "{entry}"
+    );
+    // Showing the follower says what is wrong instead of showing made-up settings.
+    let shown = app
+        .gql_with(
+            "{ copyGroups { followers { id symbolMap { from to } } } }",
+            json!({}),
+            &trader,
+        )
+        .await
+        .json();
+    assert_eq!(
+        shown["errors"][0]["extensions"]["code"], "SETTINGS_UNREADABLE",
+        "{shown}"
+    );
+    assert!(
+        shown["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("symbol map cannot be read"),
+        "{shown}"
+    );
+}
+
 on_both_databases!(
+    a_follower_whose_settings_cannot_be_read_places_nothing,
     one_signal_trades_every_follower_once_sized_and_mapped,
     the_daily_loss_limit_stops_new_positions_but_not_exits,
     limits_pauses_and_the_kill_switch_are_obeyed_and_logged,

@@ -9,6 +9,7 @@ mod support;
 mod two_factor;
 
 mod accounts;
+mod all_venues;
 mod broker_accounts;
 mod bybit;
 mod command_line;
@@ -17,8 +18,10 @@ mod database;
 mod graphql_api;
 mod health;
 mod no_custody;
+mod projectx;
 mod schema_contract;
 mod several_instances;
 mod subscriptions;
+mod tradovate;
 mod web_app;
 mod webhooks;

@@ -36,6 +36,11 @@ const MAX_LINK_ID: usize = 36;
 /// `retCode` of a repeated `orderLinkId` (Bybit's error-code list; not in our notes' excerpt).
 const DUPLICATE_LINK_ID: i64 = 110072;
 
+/// `/v5/order/create` takes 10 per second per UID for linear contracts.
+pub fn order_rate() -> governor::Quota {
+    governor::Quota::per_second(std::num::NonZeroU32::MIN.saturating_add(9))
+}
+
 /// The answer envelope.
 #[derive(Debug, Deserialize)]
 struct Envelope {
@@ -47,13 +52,18 @@ struct Envelope {
     result: Value,
 }
 
-/// One Bybit API key.
-pub struct BybitAdapter {
+/// Signed REST calls with one API key; the stream shares it to catch up after a reconnect.
+#[derive(Clone)]
+struct Rest {
     http: HttpClient,
     endpoint: Endpoint,
     api_key: SecretString,
     api_secret: SecretString,
-    /// The account's user id, learnt from the key's details.
+}
+
+/// One Bybit API key.
+pub struct BybitAdapter {
+    rest: Rest,
     /// Bybit's user id for this key, once asked; the stream reads it too (events name it).
     user_id: Arc<Mutex<Option<String>>>,
     events: broadcast::Sender<BrokerEvent>,
@@ -64,12 +74,27 @@ fn now_ms() -> i64 {
     Utc::now().timestamp_millis()
 }
 
-/// Bybit numbers are strings; an absent or empty one is zero.
-fn number(value: &Value) -> f64 {
-    match value {
-        Value::String(text) => text.parse().unwrap_or(0.0),
-        Value::Number(n) => n.as_f64().unwrap_or(0.0),
-        _ => 0.0,
+fn unreadable(field: &str, value: &Value) -> BrokerError {
+    BrokerError::Unreadable(format!("Bybit's {field} `{value}`"))
+}
+
+/// A Bybit number (a string, sometimes a JSON number) that must be there.
+fn number(value: &Value, field: &str) -> Result<f64, BrokerError> {
+    optional_number(value, field)?.ok_or_else(|| unreadable(field, value))
+}
+
+/// A number Bybit may leave empty (`""` or absent: an average price before any fill).
+fn optional_number(value: &Value, field: &str) -> Result<Option<f64>, BrokerError> {
+    let parsed = match value {
+        Value::Null => return Ok(None),
+        Value::String(text) if text.is_empty() => return Ok(None),
+        Value::String(text) => text.parse::<f64>().ok(),
+        Value::Number(n) => n.as_f64(),
+        _ => None,
+    };
+    match parsed {
+        Some(number) if number.is_finite() => Ok(Some(number)),
+        _ => Err(unreadable(field, value)),
     }
 }
 
@@ -78,57 +103,74 @@ fn decimal(value: f64) -> String {
     format!("{value}")
 }
 
-fn millis(value: &Value) -> DateTime<Utc> {
-    let ms = number(value) as i64;
-    Utc.timestamp_millis_opt(ms)
+fn millis(value: &Value, field: &str) -> Result<DateTime<Utc>, BrokerError> {
+    let ms = number(value, field)?;
+    Utc.timestamp_millis_opt(ms as i64)
         .single()
-        .unwrap_or_else(Utc::now)
+        .ok_or_else(|| unreadable(field, value))
 }
 
-fn side(value: &Value) -> Side {
-    if value.as_str() == Some("Sell") {
-        Side::Sell
-    } else {
-        Side::Buy
+fn side(value: &Value) -> Result<Side, BrokerError> {
+    match value.as_str() {
+        Some("Buy") => Ok(Side::Buy),
+        Some("Sell") => Ok(Side::Sell),
+        _ => Err(unreadable("side", value)),
     }
 }
 
-fn status(value: &Value) -> OrderStatus {
-    match value.as_str().unwrap_or_default() {
-        "Filled" => OrderStatus::Filled,
-        "Cancelled" | "Deactivated" | "PartiallyFilledCanceled" => OrderStatus::Cancelled,
-        "Rejected" => OrderStatus::Rejected,
-        // New, PartiallyFilled, Untriggered, Triggered
-        _ => OrderStatus::Working,
-    }
+fn status(value: &Value) -> Result<OrderStatus, BrokerError> {
+    Ok(match value.as_str() {
+        Some("Filled") => OrderStatus::Filled,
+        Some("Cancelled" | "Deactivated" | "PartiallyFilledCanceled") => OrderStatus::Cancelled,
+        Some("Rejected") => OrderStatus::Rejected,
+        Some("New" | "PartiallyFilled" | "Untriggered" | "Triggered" | "Created") => {
+            OrderStatus::Working
+        }
+        _ => return Err(unreadable("orderStatus", value)),
+    })
+}
+
+fn text(value: &Value, field: &str) -> Result<String, BrokerError> {
+    value
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| unreadable(field, value))
 }
 
 /// An order as the REST list and the `order` topic describe it.
-fn order_state(item: &Value, account: &str) -> OrderState {
-    let triggered = number(&item["triggerPrice"]) > 0.0;
-    let limit = item["orderType"].as_str() == Some("Limit");
-    let order_type = match (limit, triggered) {
+fn order_state(item: &Value, account: &str) -> Result<OrderState, BrokerError> {
+    let trigger = optional_number(&item["triggerPrice"], "triggerPrice")?.filter(|p| *p > 0.0);
+    let limit = match item["orderType"].as_str() {
+        Some("Limit") => true,
+        Some("Market") => false,
+        _ => return Err(unreadable("orderType", &item["orderType"])),
+    };
+    let order_type = match (limit, trigger.is_some()) {
         (true, true) => OrderType::StopLimit,
         (true, false) => OrderType::Limit,
         (false, true) => OrderType::Stop,
         (false, false) => OrderType::Market,
     };
-    let average = number(&item["avgPrice"]);
-    OrderState {
-        order_id: item["orderId"].as_str().unwrap_or_default().to_owned(),
+    let average = optional_number(&item["avgPrice"], "avgPrice")?.filter(|p| *p > 0.0);
+    Ok(OrderState {
+        order_id: text(&item["orderId"], "orderId")?,
         client_order_id: item["orderLinkId"].as_str().unwrap_or_default().to_owned(),
         account: account.to_owned(),
-        symbol: item["symbol"].as_str().unwrap_or_default().to_owned(),
-        side: side(&item["side"]),
+        symbol: text(&item["symbol"], "symbol")?,
+        side: side(&item["side"])?,
         order_type,
-        quantity: number(&item["qty"]),
-        limit_price: limit.then(|| number(&item["price"])),
-        stop_price: triggered.then(|| number(&item["triggerPrice"])),
-        status: status(&item["orderStatus"]),
-        filled_quantity: number(&item["cumExecQty"]),
-        average_price: (average > 0.0).then_some(average),
-        updated_at: millis(&item["updatedTime"]),
-    }
+        quantity: number(&item["qty"], "qty")?,
+        limit_price: if limit {
+            Some(number(&item["price"], "price")?)
+        } else {
+            None
+        },
+        stop_price: trigger,
+        status: status(&item["orderStatus"])?,
+        filled_quantity: optional_number(&item["cumExecQty"], "cumExecQty")?.unwrap_or(0.0),
+        average_price: average,
+        updated_at: millis(&item["updatedTime"], "updatedTime")?,
+    })
 }
 
 fn transport(err: HttpError, may_have_placed: bool) -> BrokerError {
@@ -164,25 +206,7 @@ fn ret_code_error(code: i64, message: &str, reset_ms: Option<i64>) -> BrokerErro
     }
 }
 
-impl BybitAdapter {
-    pub fn new(
-        http: HttpClient,
-        endpoint: Endpoint,
-        api_key: SecretString,
-        api_secret: SecretString,
-    ) -> Self {
-        let (events, _) = broadcast::channel(1024);
-        Self {
-            http,
-            endpoint,
-            api_key,
-            api_secret,
-            user_id: Arc::new(Mutex::new(None)),
-            events,
-            streaming: Arc::new(AtomicBool::new(false)),
-        }
-    }
-
+impl Rest {
     /// Sends a signed request and returns the envelope (transport failures mapped).
     async fn signed(
         &self,
@@ -265,9 +289,32 @@ impl BybitAdapter {
         }
         Ok(envelope.result)
     }
+}
+
+impl BybitAdapter {
+    pub fn new(
+        http: HttpClient,
+        endpoint: Endpoint,
+        api_key: SecretString,
+        api_secret: SecretString,
+    ) -> Self {
+        let (events, _) = broadcast::channel(1024);
+        Self {
+            rest: Rest {
+                http,
+                endpoint,
+                api_key,
+                api_secret,
+            },
+            user_id: Arc::new(Mutex::new(None)),
+            events,
+            streaming: Arc::new(AtomicBool::new(false)),
+        }
+    }
 
     async fn key_details(&self) -> Result<Value, BrokerError> {
         let result = self
+            .rest
             .call(Method::GET, "/v5/user/query-api", "", None)
             .await?;
         let user = match &result["userID"] {
@@ -307,32 +354,37 @@ impl BybitAdapter {
 
     async fn orders(&self, query: &str, account: &str) -> Result<Vec<OrderState>, BrokerError> {
         let result = self
+            .rest
             .call(Method::GET, "/v5/order/realtime", query, None)
             .await?;
-        Ok(result["list"]
+        let list = result["list"]
             .as_array()
-            .map(|list| list.iter().map(|item| order_state(item, account)).collect())
-            .unwrap_or_default())
+            .ok_or_else(|| unreadable("order list", &result["list"]))?;
+        list.iter().map(|item| order_state(item, account)).collect()
     }
 
     async fn positions(&self) -> Result<Vec<Position>, BrokerError> {
         let query = format!("category=linear&settleCoin={SETTLE_COIN}");
         let result = self
+            .rest
             .call(Method::GET, "/v5/position/list", &query, None)
             .await?;
-        Ok(result["list"]
+        let list = result["list"]
             .as_array()
-            .map(|list| {
-                list.iter()
-                    .filter(|item| number(&item["size"]) > 0.0)
-                    .map(|item| Position {
-                        symbol: item["symbol"].as_str().unwrap_or_default().to_owned(),
-                        quantity: number(&item["size"]) * side(&item["side"]).sign(),
-                        average_price: number(&item["avgPrice"]),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default())
+            .ok_or_else(|| unreadable("position list", &result["list"]))?;
+        let mut positions = Vec::new();
+        for item in list {
+            let size = number(&item["size"], "size")?;
+            if size <= 0.0 {
+                continue;
+            }
+            positions.push(Position {
+                symbol: text(&item["symbol"], "symbol")?,
+                quantity: size * side(&item["side"])?.sign(),
+                average_price: number(&item["avgPrice"], "avgPrice")?,
+            });
+        }
+        Ok(positions)
     }
 }
 
@@ -392,6 +444,7 @@ impl BrokerAdapter for BybitAdapter {
     async fn snapshot(&self, account: &str) -> Result<AccountSnapshot, BrokerError> {
         self.own(account).await?;
         let wallet = self
+            .rest
             .call(
                 Method::GET,
                 "/v5/account/wallet-balance",
@@ -399,10 +452,10 @@ impl BrokerAdapter for BybitAdapter {
                 None,
             )
             .await?;
-        let balance = wallet["list"]
-            .as_array()
-            .and_then(|list| list.first())
-            .map(|account| number(&account["totalEquity"]));
+        let balance = match wallet["list"].as_array().and_then(|list| list.first()) {
+            Some(account) => Some(number(&account["totalEquity"], "totalEquity")?),
+            None => None,
+        };
         Ok(AccountSnapshot {
             balance,
             positions: self.positions().await?,
@@ -416,9 +469,10 @@ impl BrokerAdapter for BybitAdapter {
         }
         let url = format!(
             "{}/v5/market/instruments-info?category=linear&symbol={symbol}",
-            self.endpoint.rest
+            self.rest.endpoint.rest
         );
         let response = self
+            .rest
             .http
             .send(Method::GET, &url, &[], None)
             .await
@@ -432,10 +486,17 @@ impl BrokerAdapter for BybitAdapter {
             .as_array()
             .and_then(|list| list.first())
             .ok_or_else(|| BrokerError::UnknownSymbol(symbol.clone()))?;
+        let tick_size = number(&item["priceFilter"]["tickSize"], "tickSize")?;
+        let lot_size = number(&item["lotSizeFilter"]["qtyStep"], "qtyStep")?;
+        if tick_size <= 0.0 || lot_size <= 0.0 {
+            return Err(BrokerError::Unreadable(format!(
+                "Bybit's tick size {tick_size} or lot size {lot_size} for {symbol}"
+            )));
+        }
         Ok(Instrument {
             symbol,
-            tick_size: number(&item["priceFilter"]["tickSize"]),
-            lot_size: number(&item["lotSizeFilter"]["qtyStep"]),
+            tick_size,
+            lot_size,
             multiplier: 1.0,
         })
     }
@@ -471,13 +532,33 @@ impl BrokerAdapter for BybitAdapter {
             // A buy stop triggers when the price rises to it, a sell stop when it falls.
             body["triggerDirection"] = json!(if order.side == Side::Buy { 1 } else { 2 });
         }
-        if let Some(price) = order.take_profit {
-            body["takeProfit"] = json!(decimal(price));
-        }
-        if let Some(price) = order.stop_loss {
-            body["stopLoss"] = json!(decimal(price));
+        // Bybit takes the exits as prices with the entry. Distances are measured from the
+        // price the entry is expected to fill at (its limit or trigger, else the signal's).
+        let entry = order
+            .limit_price
+            .or(order.stop_price)
+            .or(order.reference_price);
+        for (exit, profit, field) in [
+            (order.take_profit, true, "takeProfit"),
+            (order.stop_loss, false, "stopLoss"),
+        ] {
+            let Some(exit) = exit else { continue };
+            let price = match (exit.as_price(), entry) {
+                (Some(price), _) => price,
+                (None, Some(entry)) => {
+                    let tick = self.instrument(&order.symbol).await?.tick_size;
+                    exit.price(entry, order.side, tick, profit)
+                }
+                (None, None) => {
+                    return Err(BrokerError::Rejected(format!(
+                        "Bybit takes {field} as a price: a distance needs the signal's price"
+                    )));
+                }
+            };
+            body[field] = json!(decimal(price));
         }
         let envelope = self
+            .rest
             .signed(Method::POST, "/v5/order/create", "", Some(&body))
             .await?;
         if envelope.ret_code == DUPLICATE_LINK_ID {
@@ -489,11 +570,16 @@ impl BrokerAdapter for BybitAdapter {
         if envelope.ret_code != 0 {
             return Err(ret_code_error(envelope.ret_code, &envelope.ret_msg, None));
         }
+        // Bybit took the order; an answer without its id leaves the outcome to be looked up.
+        let order_id = envelope.result["orderId"]
+            .as_str()
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| {
+                BrokerError::UnknownOutcome("Bybit's answer carried no order id".into())
+            })?
+            .to_owned();
         Ok(OrderState {
-            order_id: envelope.result["orderId"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
+            order_id,
             client_order_id: order.client_order_id.clone(),
             account: account.to_owned(),
             symbol: order.symbol.clone(),
@@ -538,7 +624,8 @@ impl BrokerAdapter for BybitAdapter {
             .next()
             .ok_or_else(|| BrokerError::Rejected(format!("no order {order_id} at Bybit")))?;
         let body = json!({ "category": "linear", "symbol": order.symbol, "orderId": order_id });
-        self.call(Method::POST, "/v5/order/cancel", "", Some(&body))
+        self.rest
+            .call(Method::POST, "/v5/order/cancel", "", Some(&body))
             .await?;
         Ok(OrderState {
             status: OrderStatus::Cancelled,
@@ -569,7 +656,8 @@ impl BrokerAdapter for BybitAdapter {
                 "positionIdx": 0,
                 "orderLinkId": format!("flat-{}", &uuid::Uuid::new_v4().simple().to_string()[..24]),
             });
-            self.call(Method::POST, "/v5/order/create", "", Some(&body))
+            self.rest
+                .call(Method::POST, "/v5/order/create", "", Some(&body))
                 .await?;
         }
         Ok(())
@@ -590,10 +678,7 @@ impl BrokerAdapter for BybitAdapter {
         let receiver = self.events.subscribe();
         if !self.streaming.swap(true, Ordering::SeqCst) {
             tokio::spawn(stream::run(stream::StreamParams {
-                http: self.http.clone(),
-                url: self.endpoint.ws.clone(),
-                api_key: self.api_key.clone(),
-                api_secret: self.api_secret.clone(),
+                rest: self.rest.clone(),
                 account: Arc::clone(&self.user_id),
                 events: self.events.clone(),
                 running: self.streaming.clone(),
@@ -612,7 +697,7 @@ mod tests {
         let item = json!({"orderId": "o1", "orderLinkId": "c1", "symbol": "BTCUSDT", "side": "Sell",
             "orderType": "Limit", "price": "100.5", "qty": "0.01", "triggerPrice": "101",
             "orderStatus": "Untriggered", "avgPrice": "", "cumExecQty": "0", "updatedTime": "1700000000000"});
-        let order = order_state(&item, "5550001");
+        let order = order_state(&item, "5550001").unwrap();
         assert_eq!(order.order_type, OrderType::StopLimit);
         assert_eq!(order.side, Side::Sell);
         assert_eq!(
@@ -622,6 +707,19 @@ mod tests {
         assert_eq!(order.status, OrderStatus::Working);
         assert_eq!(order.average_price, None);
         assert_eq!(decimal(0.001), "0.001");
+        // Values Bybit should never send are errors, never a default.
+        for (field, value) in [
+            ("side", "Short"),
+            ("qty", "lots"),
+            ("orderStatus", "Mystery"),
+        ] {
+            let mut odd = item.clone();
+            odd[field] = json!(value);
+            assert!(
+                matches!(order_state(&odd, "1"), Err(BrokerError::Unreadable(_))),
+                "{field}"
+            );
+        }
         assert_eq!(decimal(25000.0), "25000");
     }
 

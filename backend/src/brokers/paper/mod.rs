@@ -14,8 +14,8 @@ use async_trait::async_trait;
 use tokio::sync::broadcast;
 
 use super::{
-    AccountSnapshot, BrokerAccount, BrokerAdapter, BrokerError, BrokerEvent, Fill, Instrument,
-    KeyPermissions, OrderRequest, OrderState, OrderStatus, OrderType, Position, Side,
+    AccountSnapshot, BrokerAccount, BrokerAdapter, BrokerError, BrokerEvent, Exit, Fill,
+    Instrument, KeyPermissions, OrderRequest, OrderState, OrderStatus, OrderType, Position, Side,
 };
 use crate::clock::Clock;
 use crate::db::types::{Id, Ts};
@@ -261,8 +261,8 @@ fn validate(order: &OrderRequest, instrument: &Instrument) -> Result<(), BrokerE
     }
     if !positive(order.limit_price)
         || !positive(order.stop_price)
-        || !positive(order.take_profit)
-        || !positive(order.stop_loss)
+        || !order.take_profit.is_none_or(Exit::is_valid)
+        || !order.stop_loss.is_none_or(Exit::is_valid)
         || !positive(order.reference_price)
     {
         return Err(BrokerError::Rejected("prices must be above zero".into()));
@@ -348,6 +348,22 @@ impl BrokerAdapter for PaperLogin {
         let instrument = market::instrument(&order.symbol)?;
         validate(order, &instrument)?;
         let now = self.exchange.now();
+        let price = match (order.order_type, order.reference_price) {
+            (OrderType::Market, Some(reference)) => {
+                market::round_to_tick(reference, instrument.tick_size)
+            }
+            _ => self.exchange.market_price(&instrument),
+        };
+        // Exits given as distances are measured from where the entry fills: at once for a
+        // market order, at its limit or stop price otherwise.
+        let entry = match order.order_type {
+            OrderType::Market => price,
+            OrderType::Limit | OrderType::StopLimit => order.limit_price.unwrap_or(price),
+            OrderType::Stop => order.stop_price.unwrap_or(price),
+        };
+        let exit_price = |exit: Option<Exit>, profit: bool| {
+            exit.map(|exit| exit.price(entry, order.side, instrument.tick_size, profit))
+        };
         let row = OrderRow {
             id: Id::new(),
             account: account.to_owned(),
@@ -360,8 +376,8 @@ impl BrokerAdapter for PaperLogin {
             stop_price: order.stop_price,
             status: OrderStatus::Working.as_str().to_owned(),
             average_price: None,
-            take_profit: order.take_profit,
-            stop_loss: order.stop_loss,
+            take_profit: exit_price(order.take_profit, true),
+            stop_loss: exit_price(order.stop_loss, false),
             parent_id: None,
             created_at: now,
             updated_at: now,
@@ -372,12 +388,6 @@ impl BrokerAdapter for PaperLogin {
         }
         self.exchange
             .publish(BrokerEvent::Order(order_state(&stored)));
-        let price = match (order.order_type, order.reference_price) {
-            (OrderType::Market, Some(reference)) => {
-                market::round_to_tick(reference, instrument.tick_size)
-            }
-            _ => self.exchange.market_price(&instrument),
-        };
         if let Some(fill_price) = self
             .exchange
             .crossing(&stored, price, instrument.tick_size)

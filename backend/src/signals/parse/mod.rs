@@ -1,4 +1,4 @@
-//! Turns a webhook body into a validated [`Signal`]: pure, no I/O (brokers.md §8 and §9).
+//! Turns a webhook body into a validated [`Signal`]: pure, no I/O (docs/brokers.md §8 and §9).
 //!
 //! Rules: the body is read as bytes whatever its content type, since TradingView sends JSON as
 //! `text/plain` or `application/json`. It is a JSON object, or text holding one (the outermost

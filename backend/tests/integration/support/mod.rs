@@ -1,10 +1,11 @@
 //! Test helpers: a [`TestApp`] running the real router on a real database, and raw HTTP for
 //! tests that talk to a real socket.
 
-pub mod fake_bybit;
+pub mod brokersim;
 pub mod http;
 pub mod live;
 pub mod postgres;
+pub mod sim_bybit;
 pub mod trading;
 
 use std::net::{IpAddr, SocketAddr};
@@ -129,6 +130,18 @@ impl TestApp {
         ];
         if let Some(pg) = &pg {
             vars.push(("COPYTRADE_DATABASE_URL".into(), pg.url.clone()));
+        }
+        // No test ever reaches a real venue: unless a test points a venue at brokersim, it
+        // points at a closed loopback port (connections are refused at once).
+        for venue in ["TRADOVATE", "TOPSTEPX", "BINANCE_USDM", "BYBIT", "OKX"] {
+            vars.push((
+                format!("COPYTRADE_ENDPOINT_{venue}"),
+                "http://127.0.0.1:9".into(),
+            ));
+            vars.push((
+                format!("COPYTRADE_ENDPOINT_{venue}_WS"),
+                "ws://127.0.0.1:9".into(),
+            ));
         }
         vars.extend(
             extra

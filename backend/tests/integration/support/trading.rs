@@ -125,3 +125,28 @@ pub async fn copies_of(router: &Router, trader: &Caller, signal: &Value, count: 
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
+
+/// Like [`copies_of`], and also waits until every FILLED copy has its fills stored: the
+/// broker's FILLED answer can come in before the stream's fills are recorded.
+pub async fn filled_copies_of(
+    router: &Router,
+    trader: &Caller,
+    signal: &Value,
+    count: usize,
+) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let entry = copies_of(router, trader, signal, count).await;
+        let stored = entry["orders"].as_array().unwrap().iter().all(|o| {
+            o["status"] != "FILLED" || o["filledQuantity"].as_f64() >= o["quantity"].as_f64()
+        });
+        if stored {
+            return entry;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the fills of signal {signal} were not all stored: {entry}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -96,7 +96,9 @@ impl CredentialField {
             Self::AppVersion => Some("The version you gave the API app, if you gave one."),
             Self::Cid => Some("The numeric id the broker gave your API app."),
             Self::Sec => Some("The secret the broker gave your API app."),
-            Self::DeviceId => Some("Only if the broker gave you one for CopyTrade."),
+            Self::DeviceId => Some(
+                "Leave it empty: CopyTrade makes one for this login and keeps it, as Tradovate wants.",
+            ),
             Self::Username | Self::ApiKey | Self::ApiSecret => None,
         }
     }
@@ -225,13 +227,32 @@ pub fn advice(kind: BrokerKind) -> Option<&'static str> {
         BrokerKind::Paper => Some(
             "Simulated orders and fills inside CopyTrade: no broker and no credentials, so you can try copying safely.",
         ),
-        BrokerKind::Tradovate | BrokerKind::Apex => Some(
-            "Create a dedicated API app with trade-only rights; CopyTrade needs your username and password too, stored encrypted.",
+        BrokerKind::Tradovate => Some(
+            "Create a dedicated API app with trade-only rights; CopyTrade needs your username and password too, stored encrypted. One login links all its accounts.",
+        ),
+        BrokerKind::Apex => Some(
+            "Apex accounts trade through their Tradovate login: link that login with a dedicated, trade-only Tradovate API app. Only the login's Apex accounts are copied.",
+        ),
+        BrokerKind::Topstepx => Some(
+            "API access is a paid TopstepX add-on. Create an API key for CopyTrade alone in TopstepX's settings and link it with your TopstepX username; every account of that login can be copied.",
         ),
         BrokerKind::BinanceUsdm | BrokerKind::Bybit | BrokerKind::Okx => {
             Some("Trade-only key, withdrawals off, IP whitelist if offered.")
         }
-        BrokerKind::Topstepx | BrokerKind::Unknown => None,
+        BrokerKind::Unknown => None,
+    }
+}
+
+/// Where a prop firm publishes its rules on automated and copied trading: the firm's name and
+/// its help centre. Firms change these rules, so the link form sends users there.
+pub fn prop_firm_rules(kind: BrokerKind) -> Option<(&'static str, &'static str)> {
+    match kind {
+        BrokerKind::Apex => Some((
+            "Apex Trader Funding",
+            "https://support.apextraderfunding.com",
+        )),
+        BrokerKind::Topstepx => Some(("Topstep", "https://help.topstep.com")),
+        _ => None,
     }
 }
 

@@ -9,7 +9,9 @@
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
-use super::brokers::{BrokerSpec, Catalogue, advice, mark_class, mark_letter, venue};
+use super::brokers::{
+    BrokerSpec, Catalogue, advice, mark_class, mark_letter, prop_firm_rules, venue,
+};
 use super::credentials::{CredentialChange, CredentialFields, CredentialValues, credentials_input};
 use crate::api::operations::{
     BrokerEnvironment, BrokerKind, LinkBrokerAccount, link_broker_account,
@@ -306,6 +308,12 @@ fn Guidance(props: &GuidanceProps) -> Html {
             }
             if let Some(advice) = advice(spec.kind) {
                 <p>{ advice }</p>
+            }
+            if let Some((firm, url)) = prop_firm_rules(spec.kind) {
+                <p data-testid="prop-firm-rules">
+                    { format!("{firm} sets its own rules on automated and copied trading, and they change. Check them before you copy: ") }
+                    <a href={url} target="_blank" rel="noopener noreferrer">{ format!("{firm}'s rules") }</a>
+                </p>
             }
         </div>
     }

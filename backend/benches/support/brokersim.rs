@@ -1,0 +1,140 @@
+//! `brokersim` as a separate process for a bench, as the adapters meet a real venue: built
+//! with the bench's own profile (a release bench talks to a release simulator), started on a
+//! free loopback port, set up through its control API (`/_sim/...`), killed when dropped.
+//!
+//! The tests have their own starter (`tests/integration/support/brokersim.rs`); a bench cannot
+//! import test modules. A bench includes this file with
+//! `#[path = "support/brokersim.rs"] mod brokersim;`, so benches that do not use it do not
+//! compile it (nothing here is dead code in them).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::process::{Child, Command};
+
+/// One HTTP/1.1 request on a new connection (`Connection: close`); the status and the body.
+/// `headers` are whole lines, each ending in `\r\n`.
+pub async fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &str,
+    body: &str,
+) -> std::io::Result<(u16, String)> {
+    let mut stream = TcpStream::connect(addr).await?;
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n{headers}\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await?;
+    stream.write_all(body.as_bytes()).await?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await?;
+    let text = String::from_utf8_lossy(&raw);
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("not an HTTP answer: {text}")))?;
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default();
+    Ok((status, body))
+}
+
+/// A running simulator. Dropping it kills the process.
+pub struct BrokerSim {
+    pub addr: SocketAddr,
+    /// The `COPYTRADE_ENDPOINT_*` settings it printed at start-up.
+    pub endpoints: Vec<(String, String)>,
+    _child: Child,
+}
+
+/// Builds the simulator with the profile this bench was built with; its path.
+fn build() -> PathBuf {
+    // The bench binary lives in <target>/<profile dir>/deps; the simulator one level up.
+    let exe = std::env::current_exe().expect("the bench binary's path");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("the bench binary sits in <target>/<profile>/deps")
+        .to_path_buf();
+    let profile = match profile_dir.file_name().and_then(|name| name.to_str()) {
+        Some("debug") => "dev".to_owned(),
+        Some(name) => name.to_owned(),
+        None => "release".to_owned(),
+    };
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let status = std::process::Command::new(cargo)
+        .args(["build", "--quiet", "--profile", &profile])
+        .args(["-p", "brokersim", "--bin", "brokersim"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("cargo runs to build brokersim");
+    assert!(status.success(), "building brokersim failed");
+    profile_dir.join("brokersim")
+}
+
+impl BrokerSim {
+    /// Builds (quick when fresh) and starts a simulator on 127.0.0.1 with a port of its own.
+    pub async fn start() -> Self {
+        let path = tokio::task::spawn_blocking(build)
+            .await
+            .expect("the build task ends");
+        let mut child = Command::new(&path)
+            .args(["--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|err| panic!("cannot start {}: {err}", path.display()));
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let mut endpoints = Vec::new();
+        let addr = tokio::time::timeout(Duration::from_secs(20), async {
+            while let Some(line) = lines.next_line().await.expect("brokersim's output") {
+                if let Some(rest) = line.strip_prefix("brokersim listening on ") {
+                    let addr = rest.split_whitespace().next().expect("an address");
+                    return addr.parse::<SocketAddr>().expect("a socket address");
+                }
+                if let Some((name, value)) = line.split_once('=') {
+                    endpoints.push((name.to_owned(), value.to_owned()));
+                }
+            }
+            panic!("brokersim exited before it listened");
+        })
+        .await
+        .expect("brokersim listens within 20 s");
+        // Keep reading its output so the pipe never fills.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Self {
+            addr,
+            endpoints,
+            _child: child,
+        }
+    }
+
+    /// A control call (`path` below `/_sim`) with a JSON body; panics unless it succeeds.
+    pub async fn control(&self, path: &str, body: Value) -> Value {
+        let (status, text) = request(
+            self.addr,
+            "POST",
+            &format!("/_sim{path}"),
+            "Content-Type: application/json\r\n",
+            &body.to_string(),
+        )
+        .await
+        .unwrap_or_else(|err| panic!("brokersim control {path}: {err}"));
+        assert!(
+            (200..300).contains(&status),
+            "brokersim control {path} answered {status}: {text}"
+        );
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    }
+}
