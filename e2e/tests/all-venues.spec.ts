@@ -176,9 +176,28 @@ test('one signal to a group following Tradovate, Apex, TopstepX, Bybit and paper
     'Client ID (cid)': login.cid,
     'Client secret (sec)': login.sec,
   });
-  // Tradovate allows 10 logins a minute from one address, and past that asks for a captcha for
-  // an hour. This server logs in again each time the Accounts page reads Tradovate balances,
-  // so the Tradovate logins are linked last, when fewer reads of them follow.
+  await linkVenue(page, {
+    broker: 'Tradovate',
+    label: 'Tradovate',
+    fields: TRADOVATE_FIELDS,
+    guidance: [
+      'create a dedicated API app for CopyTrade with only the Orders, Positions, Account Information and Contract Library rights',
+      'CopyTrade needs your username and password too',
+    ],
+    credentials: tradovateCredentials(tradovate),
+    accounts: [tradovate.accounts[0].name],
+  });
+  await linkVenue(page, {
+    broker: 'Apex Trader Funding',
+    label: 'Apex',
+    fields: TRADOVATE_FIELDS,
+    guidance: ['the Tradovate login your Apex accounts trade under', "Only the login's Apex accounts are copied."],
+    rules: { link: "Apex Trader Funding's rules", href: 'https://support.apextraderfunding.com' },
+    credentials: tradovateCredentials(apex),
+    accounts: [apex.accounts[0].name],
+    notAccounts: [apex.accounts[1].name],
+  });
+
   await linkVenue(page, {
     broker: 'Paper trading',
     label: 'Paper',
@@ -210,33 +229,11 @@ test('one signal to a group following Tradovate, Apex, TopstepX, Bybit and paper
     credentials: { Username: topstep.username, 'API key': topstep.apiKey },
     accounts: [topstep.accounts[0].name],
   });
-  await linkVenue(page, {
-    broker: 'Tradovate',
-    label: 'Tradovate',
-    fields: TRADOVATE_FIELDS,
-    guidance: [
-      'create a dedicated API app for CopyTrade with only the Orders, Positions, Account Information and Contract Library rights',
-      'CopyTrade needs your username and password too',
-    ],
-    credentials: tradovateCredentials(tradovate),
-    accounts: [tradovate.accounts[0].name],
-  });
-  await linkVenue(page, {
-    broker: 'Apex Trader Funding',
-    label: 'Apex',
-    fields: TRADOVATE_FIELDS,
-    guidance: ['the Tradovate login your Apex accounts trade under', "Only the login's Apex accounts are copied."],
-    rules: { link: "Apex Trader Funding's rules", href: 'https://support.apextraderfunding.com' },
-    credentials: tradovateCredentials(apex),
-    accounts: [apex.accounts[0].name],
-    notAccounts: [apex.accounts[1].name],
-  });
-
   const accounts = await tradingAccounts(page);
-  expect(accounts.map((account) => account.label)).toEqual(['Paper', 'Bybit', 'TopstepX', 'Tradovate', 'Apex']);
+  expect(accounts.map((account) => account.label)).toEqual(['Tradovate', 'Apex', 'Paper', 'Bybit', 'TopstepX']);
   // Each fill names its account: the five names must tell them apart.
   expect(new Set(accounts.map((account) => account.name)).size).toBe(5);
-  const [paperAccount, bybitAccount, topstepAccount, tradovateAccount, apexAccount] = accounts;
+  const [tradovateAccount, apexAccount, paperAccount, bybitAccount, topstepAccount] = accounts;
 
   const url = await createWebhook(page, WEBHOOK);
   await page.goto('/copy-groups');
@@ -314,4 +311,13 @@ test('one signal to a group following Tradovate, Apex, TopstepX, Bybit and paper
   );
   expect(bybitOrders).toHaveLength(1);
   expect(bybitOrders[0]).toMatchObject({ symbol: 'BTCUSDT', side: 'Buy', qty: '0.01', orderType: 'Market' });
+
+  // One session per login, whatever the pages read: Tradovate allows 10 logins a minute and then
+  // asks for a captcha for an hour.
+  for (const login of [tradovate, apex]) {
+    const logins = postedBodies(await received(request, 'tradovate', '/auth/accesstokenrequest')).filter(
+      (body) => body.name === login.username,
+    );
+    expect(logins, login.username).toHaveLength(1);
+  }
 });

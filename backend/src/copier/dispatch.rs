@@ -66,6 +66,10 @@ pub struct KillSwitchResult {
     pub failures: Vec<(Id, String)>,
 }
 
+/// The longest pause a venue may ask for (a rate limit's retry-after) that the copier waits
+/// out before retrying; past it the copy ends with the reason instead.
+const MAX_RETRY_WAIT: Duration = Duration::from_secs(30);
+
 /// The copier; cheap to clone.
 #[derive(Clone)]
 pub struct Copier {
@@ -493,7 +497,11 @@ impl Copier {
         let mut attempt = 1;
         loop {
             match call().await {
-                Err(err) if err.is_retryable() && attempt < self.inner.settings.attempts => {
+                Err(err)
+                    if err.is_retryable()
+                        && attempt < self.inner.settings.attempts
+                        && self.backoff(attempt, &err) <= MAX_RETRY_WAIT =>
+                {
                     tokio::time::sleep(self.backoff(attempt, &err)).await;
                     attempt += 1;
                 }
@@ -502,6 +510,7 @@ impl Copier {
         }
     }
 
+    /// How long to wait before the next attempt.
     fn backoff(&self, attempt: u32, err: &BrokerError) -> Duration {
         match err {
             BrokerError::RateLimited { retry_after_ms } => Duration::from_millis(*retry_after_ms),
@@ -666,9 +675,22 @@ impl Copier {
                     {
                         return self.record_state(row, &state).await;
                     }
-                    // An unknown outcome not found at the broker is safe to send again: the
-                    // same client order id cannot make a second order.
+                    // An unknown outcome not found at the broker is safe to send again: each
+                    // adapter makes sure the same client order id never makes a second order
+                    // (Bybit refuses a repeated one; Tradovate and ProjectX look it up first).
                     let again = err.is_retryable() || matches!(err, BrokerError::UnknownOutcome(_));
+                    // A venue that asks for a long pause (Tradovate: an hour after a 429) is
+                    // not waited out: the signal would trade long after it was meant to.
+                    let wait = self.backoff(attempt, &err);
+                    if again && attempt < self.inner.settings.attempts && wait > MAX_RETRY_WAIT {
+                        let reason = format!(
+                            "not sent: the broker asks to wait {} s before the next request, longer than a signal is held ({err})",
+                            wait.as_secs()
+                        );
+                        return self
+                            .finish(row, CopyStatus::Error, Some(reason), None)
+                            .await;
+                    }
                     if again && attempt < self.inner.settings.attempts {
                         tokio::time::sleep(self.backoff(attempt, &err)).await;
                         attempt += 1;

@@ -243,3 +243,68 @@ async fn one_signal_places_one_order_on_every_venue(backend: Backend) {
 }
 
 on_both_databases!(one_signal_places_one_order_on_every_venue);
+
+/// A venue that asks for a long pause is not waited out: Tradovate answers a user over its
+/// limit with a 429 that lasts an hour, and a signal traded an hour late is not the trader's
+/// signal. The copy ends with the reason at once, and nothing is placed later.
+async fn a_long_rate_limit_stops_the_copy_instead_of_trading_an_hour_late(backend: Backend) {
+    let sim = BrokerSim::start().await;
+    sim.post(
+        "/tradovate/users",
+        json!({ "name": "busy-trader", "password": "busy-password-1", "cid": 4244, "sec": "busy-app-secret",
+                "appId": "CopyTrade", "accounts": [{ "name": "DEMO70003" }] }),
+    )
+    .await;
+    let app = TestApp::with_env(backend, &sim.env()).await;
+    let trader = app.register_trader("busy@example.com").await;
+    let tradovate = link(
+        &app,
+        &trader,
+        "TRADOVATE",
+        "Tradovate",
+        json!({ "username": "busy-trader", "password": "busy-password-1", "appId": "CopyTrade",
+                "cid": "4244", "sec": "busy-app-secret" }),
+    )
+    .await;
+    let (webhook, _, token) = create_webhook(&app, &trader, "busy").await;
+    let group = ok(
+        &app.router,
+        &trader,
+        "mutation($input: CreateCopyGroupInput!) { createCopyGroup(input: $input) { id } }",
+        json!({ "input": { "name": "Busy", "webhookId": webhook } }),
+    )
+    .await["createCopyGroup"]["id"]
+        .clone();
+    ok(
+        &app.router,
+        &trader,
+        "mutation($input: AddFollowerInput!) { addFollower(input: $input) { id } }",
+        json!({ "input": { "copyGroupId": group, "tradingAccountId": tradovate["accounts"][0]["id"] } }),
+    )
+    .await;
+    sim.post(
+        "/tradovate/faults",
+        json!({ "path": "/v1/order/placeorder", "kind": "status", "status": 429 }),
+    )
+    .await;
+
+    let sent = post_signal(
+        &app.router,
+        &token,
+        r#"{"ticker":"ES1!","action":"buy","quantity":1,"id":"busy-1"}"#,
+    )
+    .await;
+    assert_eq!(sent.status, 202, "{}", sent.text());
+    let entry = copies_of(&app.router, &trader, &sent.json()["signalId"], 1).await;
+    let copy = &entry["orders"][0];
+    assert_eq!(copy["status"], "ERROR", "{copy}");
+    let reason = copy["reason"].as_str().unwrap();
+    assert!(reason.contains("asks to wait 3600 s"), "{reason}");
+    // The venue saw the one refused placement, and nothing after it.
+    assert_eq!(
+        bodies(&sim, "tradovate", "/order/placeorder").await.len(),
+        1
+    );
+}
+
+on_both_databases!(a_long_rate_limit_stops_the_copy_instead_of_trading_an_hour_late);
