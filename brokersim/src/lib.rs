@@ -1,7 +1,7 @@
 //! brokersim: faithful local fakes of the venues CopyTrade trades, in one process.
 //!
 //! Each venue lives under its own path prefix and speaks that venue's documented API (paths,
-//! field names, auth, errors, stream frames; see `docs/brokersim.md`):
+//! field names, auth, errors, stream frames; see `docs/brokersim/<venue>.md`):
 //! - `/tradovate/v1/...` — Tradovate REST v1 and the trading WebSocket at `/tradovate/v1/websocket`;
 //! - `/projectx/api/...` — the ProjectX Gateway (TopstepX) REST API and the SignalR user hub at
 //!   `/projectx/hubs/user`;
