@@ -6,8 +6,11 @@
 //!   root itself followed by a month code and the year (so `ES` never picks `MESZ6` or an
 //!   `ESTX...`).
 //!
-//! The instrument's symbol is the contract id, as positions and orders report it, so the
-//! copier's symbol matching works. Resolutions are cached per UTC day (the front month rolls).
+//! Inside the adapter a contract is its id (what every call takes and every answer names).
+//! Towards the copier it is its name (`ESZ6`, what traders read in the trade log):
+//! [`for_copier`] resolves to a name, [`name_of`] turns the ids in positions, orders and fills
+//! into names, and a name given back (`place_order`, `flatten`) resolves to its id again.
+//! Resolutions are cached per UTC day (the front month rolls).
 
 use chrono::Utc;
 use serde_json::json;
@@ -121,6 +124,7 @@ pub async fn instrument(shared: &Shared, symbol: &str) -> Result<Instrument, Bro
         return Ok(instrument);
     }
     let contract = resolve(shared, &wanted).await?;
+    remember(shared, &contract);
     let instrument = Instrument {
         symbol: contract.id.clone(),
         tick_size: contract.tick_size,
@@ -135,6 +139,49 @@ pub async fn instrument(shared: &Shared, symbol: &str) -> Result<Instrument, Bro
         );
     }
     Ok(instrument)
+}
+
+/// The instrument as the copier sees it: named by the contract's name (`ESZ6`), not its id.
+pub async fn for_copier(shared: &Shared, symbol: &str) -> Result<Instrument, BrokerError> {
+    let instrument = instrument(shared, symbol).await?;
+    Ok(Instrument {
+        symbol: name_of(shared, &instrument.symbol).await?,
+        ..instrument
+    })
+}
+
+/// The name of a contract id (`CON.F.US.EP.Z26` → `ESZ6`): from the names learnt while
+/// resolving, else asked of the venue once.
+pub async fn name_of(shared: &Shared, contract_id: &str) -> Result<String, BrokerError> {
+    let known = shared
+        .names
+        .lock()
+        .ok()
+        .and_then(|names| names.get(contract_id).cloned());
+    if let Some(name) = known {
+        return Ok(name);
+    }
+    let contract = by_id(shared, contract_id).await?;
+    remember(shared, &contract);
+    Ok(contract.name)
+}
+
+/// For stream events, which cannot wait for the venue: the name if known (every contract the
+/// copier trades was resolved before its order went out), else the id, which still names the
+/// contract exactly (the copier matches events by order ids, never by symbol).
+pub fn known_name(shared: &Shared, contract_id: &str) -> String {
+    shared
+        .names
+        .lock()
+        .ok()
+        .and_then(|names| names.get(contract_id).cloned())
+        .unwrap_or_else(|| contract_id.to_owned())
+}
+
+fn remember(shared: &Shared, contract: &Contract) {
+    if let Ok(mut names) = shared.names.lock() {
+        names.insert(contract.id.clone(), contract.name.clone());
+    }
 }
 
 /// Drops every cached resolution to `contract_id` (the venue says it no longer trades).

@@ -113,6 +113,8 @@ struct Shared {
     settings: Settings,
     /// Resolved instruments by the symbol asked for, with the UTC day they were resolved on.
     instruments: Mutex<HashMap<String, (NaiveDate, Instrument)>>,
+    /// Contract names by id, learnt while resolving (ids go to the venue, names to the copier).
+    names: Mutex<HashMap<String, String>>,
     /// `customTag` by order id, to give fills our client order id.
     tags: Mutex<HashMap<i64, String>>,
     /// Our placement attempts per (account, client order id).
@@ -153,6 +155,7 @@ impl ProjectXAdapter {
                 endpoint,
                 settings,
                 instruments: Mutex::default(),
+                names: Mutex::default(),
                 tags: Mutex::default(),
                 attempts: Mutex::default(),
                 v2_query: AtomicBool::new(true),
@@ -176,6 +179,14 @@ fn account_id(account: &str) -> Result<i64, BrokerError> {
 }
 
 impl Shared {
+    /// An order state as the copier sees it: its contract by name.
+    async fn named(&self, state: OrderState) -> Result<OrderState, BrokerError> {
+        Ok(OrderState {
+            symbol: contracts::name_of(self, &state.symbol).await?,
+            ..state
+        })
+    }
+
     /// Every account of the login, as `Account/search` lists them.
     async fn venue_accounts(&self, only_active: bool) -> Result<Vec<wire::Account>, BrokerError> {
         let body = json!({ "onlyActiveAccounts": only_active });
@@ -266,14 +277,18 @@ impl BrokerAdapter for ProjectXAdapter {
             .find(|a| a.id == id)
             .ok_or_else(|| BrokerError::UnknownAccount(account.to_owned()))?
             .balance;
+        let mut positions = orders::positions(&self.shared, id).await?;
+        for position in &mut positions {
+            position.symbol = contracts::name_of(&self.shared, &position.symbol).await?;
+        }
         Ok(AccountSnapshot {
             balance: Some(balance),
-            positions: orders::positions(&self.shared, id).await?,
+            positions,
         })
     }
 
     async fn instrument(&self, symbol: &str) -> Result<Instrument, BrokerError> {
-        contracts::instrument(&self.shared, symbol).await
+        contracts::for_copier(&self.shared, symbol).await
     }
 
     async fn place_order(
@@ -281,7 +296,8 @@ impl BrokerAdapter for ProjectXAdapter {
         account: &str,
         order: &OrderRequest,
     ) -> Result<OrderState, BrokerError> {
-        place::place(&self.shared, account_id(account)?, order).await
+        let state = place::place(&self.shared, account_id(account)?, order).await?;
+        self.shared.named(state).await
     }
 
     async fn find_order(
@@ -289,11 +305,15 @@ impl BrokerAdapter for ProjectXAdapter {
         account: &str,
         client_order_id: &str,
     ) -> Result<Option<OrderState>, BrokerError> {
-        orders::find(&self.shared, account_id(account)?, client_order_id).await
+        match orders::find(&self.shared, account_id(account)?, client_order_id).await? {
+            Some(state) => Ok(Some(self.shared.named(state).await?)),
+            None => Ok(None),
+        }
     }
 
     async fn cancel_order(&self, account: &str, order_id: &str) -> Result<OrderState, BrokerError> {
-        orders::cancel(&self.shared, account_id(account)?, order_id).await
+        let state = orders::cancel(&self.shared, account_id(account)?, order_id).await?;
+        self.shared.named(state).await
     }
 
     async fn flatten(&self, account: &str, symbol: Option<&str>) -> Result<(), BrokerError> {
@@ -302,11 +322,11 @@ impl BrokerAdapter for ProjectXAdapter {
 
     async fn open_orders(&self, account: &str) -> Result<Vec<OrderState>, BrokerError> {
         let id = account_id(account)?;
-        Ok(orders::working(&self.shared, id, None)
-            .await?
-            .into_iter()
-            .map(|order| order.state)
-            .collect())
+        let mut states = Vec::new();
+        for order in orders::working(&self.shared, id, None).await? {
+            states.push(self.shared.named(order.state).await?);
+        }
+        Ok(states)
     }
 
     fn events(&self) -> broadcast::Receiver<BrokerEvent> {

@@ -23,8 +23,8 @@ use tokio_tungstenite::tungstenite::{self, Message};
 
 use super::codes::Call;
 use super::place::client_order_id;
-use super::{Shared, hub, orders, wire};
-use crate::brokers::{BrokerError, BrokerEvent, Fill};
+use super::{Shared, contracts, hub, orders, wire};
+use crate::brokers::{BrokerError, BrokerEvent, Fill, OrderState};
 
 const FIRST_PAUSE: Duration = Duration::from_millis(250);
 const MAX_PAUSE: Duration = Duration::from_secs(30);
@@ -257,7 +257,11 @@ fn on_event(shared: &Arc<Shared>, target: &str, arguments: &[Value]) {
         let entity = hub::entity(argument);
         match target {
             "GatewayUserOrder" => match orders::read(shared, entity) {
-                Ok(order) => drop(shared.events.send(BrokerEvent::Order(order.state))),
+                Ok(order) => drop(
+                    shared
+                        .events
+                        .send(BrokerEvent::Order(named(shared, order.state))),
+                ),
                 Err(err) => {
                     tracing::error!(%err, "TopstepX: an order update cannot be read; not recorded")
                 }
@@ -298,7 +302,11 @@ async fn send_fill(shared: Arc<Shared>, trade: wire::Trade) {
         order_id: trade.order_id.to_string(),
         client_order_id: tag.as_deref().map(client_order_id).unwrap_or_default(),
         account: trade.account_id.to_string(),
-        symbol: trade.contract_id,
+        symbol: match contracts::name_of(&shared, &trade.contract_id).await {
+            Ok(name) => name,
+            // The id still names the contract exactly; the fill is not held back for a name.
+            Err(_) => trade.contract_id.clone(),
+        },
         side: trade.side,
         quantity: trade.size as f64,
         price: trade.price,
@@ -306,6 +314,14 @@ async fn send_fill(shared: Arc<Shared>, trade: wire::Trade) {
     };
     // Nobody listening is fine.
     drop(shared.events.send(BrokerEvent::Fill(fill)));
+}
+
+/// An order update as the copier sees it: its contract by name.
+fn named(shared: &Shared, state: OrderState) -> OrderState {
+    OrderState {
+        symbol: contracts::known_name(shared, &state.symbol),
+        ..state
+    }
 }
 
 /// Reads back what the hub may have missed since `since`, for every followed account.
@@ -344,7 +360,11 @@ async fn catch_up_account(
     let answer = shared.rest.ok(Call::OrderSearch, &body).await?;
     for item in wire::list(&answer, "orders")? {
         match orders::read(shared, item) {
-            Ok(order) => drop(shared.events.send(BrokerEvent::Order(order.state))),
+            Ok(order) => drop(
+                shared
+                    .events
+                    .send(BrokerEvent::Order(named(shared, order.state))),
+            ),
             Err(err) => tracing::error!(%err, "TopstepX: an order cannot be read; not recorded"),
         }
     }
