@@ -3,7 +3,6 @@
 //! apart from the simulator's verifier, so one mistake cannot hide in both), the control API.
 
 use std::fmt::Write as _;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -33,10 +32,10 @@ pub fn now() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-/// A simulator serving on its own port for one test.
-pub struct Sim {
-    pub addr: SocketAddr,
-}
+#[path = "../common/mod.rs"]
+mod common;
+
+pub use common::Sim;
 
 /// One API key the test made, to sign with.
 #[derive(Clone)]
@@ -47,19 +46,6 @@ pub struct ApiKey {
 }
 
 impl Sim {
-    pub async fn start() -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("a free loopback port");
-        let addr = listener.local_addr().expect("a bound address");
-        tokio::spawn(async move {
-            axum::serve(listener, brokersim::app())
-                .await
-                .expect("the simulator serves");
-        });
-        Self { addr }
-    }
-
     /// One request over a fresh connection: status and body.
     pub async fn http(
         &self,

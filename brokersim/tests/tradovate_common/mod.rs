@@ -2,37 +2,17 @@
 //! user with accounts, and a socket client that waits for frames (never sleeps).
 #![allow(dead_code)]
 
-use std::net::SocketAddr;
-use std::time::Duration;
-
 use futures_util::{SinkExt, StreamExt};
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 
-pub const WAIT: Duration = Duration::from_secs(10);
+#[path = "../common/mod.rs"]
+mod common;
 
-pub struct Sim {
-    pub addr: SocketAddr,
-}
+pub use common::{Sim, WAIT};
 
 impl Sim {
-    pub async fn start() -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("a loopback port");
-        let addr = listener.local_addr().expect("the bound address");
-        tokio::spawn(async move {
-            axum::serve(listener, brokersim::app())
-                .await
-                .expect("the simulator serves");
-        });
-        Self { addr }
-    }
-
     /// One request; answers the status and the body (JSON, `Null` when empty, else a string).
     pub async fn call(
         &self,
@@ -41,37 +21,8 @@ impl Sim {
         token: Option<&str>,
         body: Option<&str>,
     ) -> (u16, Value) {
-        let stream = TcpStream::connect(self.addr).await.expect("connect");
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .expect("an HTTP/1 handshake");
-        tokio::spawn(connection);
-        let mut request = hyper::Request::builder()
-            .method(method)
-            .uri(path)
-            .header("host", self.addr.to_string())
-            .header("content-type", "application/json");
-        if let Some(token) = token {
-            request = request.header("authorization", format!("Bearer {token}"));
-        }
-        let request = request
-            .body(Full::new(Bytes::from(body.unwrap_or_default().to_owned())))
-            .expect("a request");
-        let response = sender.send_request(request).await.expect("an answer");
-        let status = response.status().as_u16();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("the whole body")
-            .to_bytes();
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        let value = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(Value::String(text))
-        };
-        (status, value)
+        let reply = self.request(method, path, token, body).await;
+        (reply.status, reply.body)
     }
 
     pub async fn get(&self, path: &str, token: &str) -> (u16, Value) {
