@@ -11,6 +11,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/raw_http.rs"]
+mod raw_http;
 mod support;
 
 use std::collections::HashSet;
@@ -21,32 +23,13 @@ use copytrade::app::App;
 use copytrade::clock::Clock;
 use copytrade::config::Config;
 use copytrade::copier::{CopierEvent, CopyStatus};
+use raw_http::post;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio::sync::broadcast::error::RecvError;
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError as Missed;
 
 const SIGNALS: usize = 40;
 const GROUP_SIZES: [usize; 3] = [1, 5, 20];
-
-/// One HTTP/1.1 request on a new connection; returns the status and body.
-async fn post(addr: SocketAddr, path: &str, headers: &str, body: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n{headers}\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).await.unwrap();
-    let text = String::from_utf8_lossy(&answer);
-    let status = text[9..12].parse().unwrap();
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body)
-}
 
 async fn gql(addr: SocketAddr, token: Option<&str>, query: &str, variables: Value) -> Value {
     let auth = token
@@ -106,16 +89,19 @@ async fn measure(label: &str, database_url: Option<String>) {
         let _ = stopped.await;
     }));
 
-    let token = gql(
+    let registered = gql(
         addr,
         None,
-        "mutation { register(email: \"bench@example.com\", password: \"a long benchmark passphrase\") { token } }",
+        "mutation { register(email: \"bench@example.com\", password: \"a long benchmark passphrase\") { token user { id } } }",
         json!({}),
     )
-    .await["register"]["token"]
+    .await;
+    let token = registered["register"]["token"].as_str().unwrap().to_owned();
+    let user = registered["register"]["user"]["id"]
         .as_str()
         .unwrap()
-        .to_owned();
+        .parse()
+        .unwrap();
     let token = Some(token.as_str());
     let mut accounts = Vec::new();
     for i in 0..*GROUP_SIZES.iter().max().unwrap() {
@@ -159,7 +145,7 @@ async fn measure(label: &str, database_url: Option<String>) {
             )
             .await;
         }
-        let mut events = copier.subscribe();
+        let mut events = copier.subscribe(user);
         let mut samples = Vec::with_capacity(SIGNALS);
         // Two warm-up signals (connections, caches), then the measured ones.
         for n in 0..SIGNALS + 2 {
@@ -181,19 +167,19 @@ async fn measure(label: &str, database_url: Option<String>) {
                 .to_owned();
             let mut answered = HashSet::new();
             while answered.len() < size {
-                match tokio::time::timeout(Duration::from_secs(10), events.recv()).await {
-                    Ok(Ok(CopierEvent::Order(update)))
+                match tokio::time::timeout(Duration::from_secs(10), events.next()).await {
+                    Ok(Some(Ok(CopierEvent::Order(update))))
                         if update.order.signal_id.to_string() == signal
                             && update.order.status.is_final() =>
                     {
                         assert_eq!(update.order.status, CopyStatus::Filled, "{update:?}");
                         answered.insert(update.order.id);
                     }
-                    Ok(Ok(_)) => {}
-                    Ok(Err(RecvError::Lagged(missed))) => {
+                    Ok(Some(Ok(_))) => {}
+                    Ok(Some(Err(Missed::Lagged(missed)))) => {
                         panic!("the bench missed {missed} events")
                     }
-                    Ok(Err(RecvError::Closed)) | Err(_) => panic!("signal {signal} was not copied"),
+                    Ok(None) | Err(_) => panic!("signal {signal} was not copied"),
                 }
             }
             if n >= 2 {

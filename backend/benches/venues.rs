@@ -37,7 +37,8 @@ use std::time::{Duration, Instant};
 use copytrade::brokers::{BrokerKind, order_rate};
 use copytrade::copier::{CopierEvent, CopyStatus};
 use serde_json::{Value, json};
-use tokio::sync::broadcast::error::RecvError;
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError as Missed;
 
 use brokersim::BrokerSim;
 use followers::{Follower, Server};
@@ -158,7 +159,7 @@ async fn copy_signals(
         .iter()
         .map(|follower| (follower.account.as_str(), follower.venue))
         .collect();
-    let mut events = server.copier.subscribe();
+    let mut events = server.copier.subscribe(server.user);
     let mut copied = Copied {
         total: Vec::with_capacity(count),
         per_venue: BTreeMap::new(),
@@ -188,12 +189,12 @@ async fn copy_signals(
         let mut answered = HashSet::new();
         let mut last_of_venue: BTreeMap<Venue, Duration> = BTreeMap::new();
         while answered.len() < followers.len() {
-            let event = tokio::time::timeout(Duration::from_secs(60), events.recv()).await;
+            let event = tokio::time::timeout(Duration::from_secs(60), events.next()).await;
             let update = match event {
-                Ok(Ok(CopierEvent::Order(update))) => update,
-                Ok(Ok(_)) => continue,
-                Ok(Err(RecvError::Lagged(missed))) => panic!("the bench missed {missed} events"),
-                Ok(Err(RecvError::Closed)) | Err(_) => {
+                Ok(Some(Ok(CopierEvent::Order(update)))) => update,
+                Ok(Some(Ok(_))) => continue,
+                Ok(Some(Err(Missed::Lagged(missed)))) => panic!("the bench missed {missed} events"),
+                Ok(None) | Err(_) => {
                     panic!(
                         "signal {signal} was not copied within 60 s ({} of {} answered)",
                         answered.len(),

@@ -90,6 +90,16 @@ impl App {
                 SecretSource::Env(var) => tracing::info!("loaded the {what} from {var}"),
             }
         }
+        if config.serves_plain_http_beyond_loopback() {
+            tracing::warn!(
+                listen = %config.listen,
+                "other machines can reach this server, but it speaks plain HTTP and no trusted \
+                 proxy can report HTTPS: session cookies are not Secure, no HSTS is sent and \
+                 passwords cross the network unencrypted. Put a TLS-terminating reverse proxy \
+                 in front and set COPYTRADE_TRUSTED_PROXIES to its address, or listen on \
+                 127.0.0.1"
+            );
+        }
         let report = migrate(&config).await?;
         let db = Db::connect(&config.database).await?;
         tracing::info!(
@@ -114,7 +124,8 @@ impl App {
             TokenKeys::new(&secrets.jwt_secret),
             vault.clone(),
             clock.clone(),
-        );
+        )
+        .with_registrations_per_hour(config.registrations_per_hour);
         let http = HttpClient::new(crate::brokers::http::DEFAULT_TIMEOUT)
             .map_err(|err| StartupError::Tls(err.to_string()))?;
         let brokers = Brokers::new(
@@ -125,7 +136,7 @@ impl App {
         );
         let connections = Connections::new(
             db.clone(),
-            vault,
+            vault.clone(),
             brokers.clone(),
             auth.clone(),
             clock.clone(),
@@ -150,6 +161,7 @@ impl App {
             db.clone(),
             clock,
             copier.clone(),
+            vault,
             &config.public_url,
             config.signal_rate,
         );
@@ -173,6 +185,7 @@ impl App {
             schema,
             static_files: Arc::new(static_files),
             shutdown,
+            live: crate::http::LiveSockets::new(config.ws_keepalive),
         };
         Ok(Self {
             config,
@@ -223,6 +236,13 @@ impl App {
                 .copier
                 .clone()
                 .run_resumer(self.state.shutdown.clone()),
+        );
+        // Old login attempts and expired deleted-account logs are removed hourly.
+        tokio::spawn(
+            self.state
+                .auth
+                .clone()
+                .run_pruner(self.state.shutdown.clone()),
         );
         // Several instances on PostgreSQL share their live feeds.
         tokio::spawn(

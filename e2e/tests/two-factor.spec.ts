@@ -11,7 +11,7 @@ import {
   uniqueEmail,
 } from './support/accounts';
 import { expect, test } from './support/fixtures';
-import { codeAfter } from './support/totp';
+import { codeAfter, currentCode } from './support/totp';
 
 const BACKUP_CODE = /^[A-Z2-7]{4}(-[A-Z2-7]{4}){5}$/;
 
@@ -80,6 +80,35 @@ test('turning on two-factor login, then logging in with a code and with a backup
   const events = page.getByTestId('security-events');
   await expect(events.locator('[data-kind="BACKUP_CODE_USED"]')).toHaveCount(2);
   await expect(events.locator('[data-kind="LOGIN_FAILED"]').first()).toContainText('Failed log-in attempt');
+});
+
+test('turning on two-factor login takes the password: a session alone cannot add an authenticator', async ({
+  page,
+}) => {
+  await signUp(page, uniqueEmail('two-factor-password'));
+  await page.goto('/settings');
+  const card = page.getByTestId('two-factor');
+  await card.getByRole('button', { name: 'Set up two-factor login' }).click();
+  const secret = ((await card.getByTestId('totp-secret').textContent()) ?? '').replace(/\s/g, '');
+  const { code } = currentCode(secret);
+  await card.getByLabel('Authentication code').fill(code);
+  const turnOn = card.getByRole('button', { name: 'Turn on two-factor login' });
+
+  await turnOn.click();
+  await expect(card.getByText('Enter your password.')).toBeVisible();
+
+  await card.getByLabel('Password', { exact: true }).fill('not my password');
+  await turnOn.click();
+  const password = card.getByLabel('Password', { exact: true });
+  await expect(card.getByText('That is not your current password.')).toBeVisible();
+  await expect(password).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByTestId('account-two-factor')).toHaveText('Off');
+
+  // The password is checked before the code, so the same code still works with the right one.
+  await password.fill(PASSWORD);
+  await turnOn.click();
+  await expect(card.getByTestId('backup-code-list').getByRole('listitem')).toHaveCount(10);
+  await expect(page.getByTestId('account-two-factor')).toHaveText('On');
 });
 
 test('backup codes can be copied and saved as a text file', async ({ page, context }) => {

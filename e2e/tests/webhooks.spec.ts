@@ -1,9 +1,12 @@
-// As a trader, I make a webhook for my TradingView alerts, copy its URL (shown only once), and
-// see every signal that reaches it, accepted or rejected; I can send a test signal, limit who
-// may send, rotate the URL when it leaks, and delete the webhook.
+// As a trader, I make a webhook for my TradingView alerts, copy its URL and signing secret
+// (shown only once), and see every signal that reaches it, accepted or rejected; I can send a
+// test signal, limit who may send, require my scripts to sign, rotate the URL and the secret
+// when they leak, and delete the webhook.
 //
 // Signals are sent the way TradingView sends them: a POST to the URL from outside the browser
 // (Playwright's request context, which carries this test's client IP like the page does).
+// Signed ones the way a script signs them (the README's openssl line, in Node).
+import { createHmac } from 'node:crypto';
 import { Locator, Page } from '@playwright/test';
 import { signUp, uniqueEmail } from './support/accounts';
 import { expect, test } from './support/fixtures';
@@ -14,13 +17,22 @@ const MALFORMED_SIGNAL = '{"ticker":"ES1!","action":"hold","quantity":1}';
 // TradingView sends alert messages as text/plain; the server reads the body whatever its type.
 const AS_TRADINGVIEW = { 'content-type': 'text/plain' };
 
-/** Reads the URL from the one-time panel, checks it is this server's, and closes the panel. */
-async function takeUrl(page: Page): Promise<string> {
+/** Reads the URL and signing secret from the one-time panel, checking the URL is this server's. */
+async function takeUrl(page: Page): Promise<{ url: string; secret: string }> {
   const panel = page.getByTestId('webhook-secret');
   await expect(panel).toContainText('shown only this once');
   const url = ((await panel.getByTestId('webhook-url').textContent()) ?? '').trim();
   expect(url).toMatch(/^http:\/\/127\.0\.0\.1:18080\/hooks\/[A-Za-z0-9_-]{20,}$/);
-  return url;
+  const secret = ((await panel.getByTestId('webhook-signing-secret').textContent()) ?? '').trim();
+  expect(secret).toMatch(/^whsec_[A-Za-z0-9_-]{43}$/);
+  return { url, secret };
+}
+
+/** `X-CopyTrade-Signature` for `body`, signed now with `secret`. */
+function signature(secret: string, body: string): Record<string, string> {
+  const t = Math.floor(Date.now() / 1000);
+  const v1 = createHmac('sha256', secret).update(`${t}.${body}`).digest('hex');
+  return { ...AS_TRADINGVIEW, 'x-copytrade-signature': `t=${t},v1=${v1}` };
 }
 
 /** The table's rows, newest first. */
@@ -46,7 +58,7 @@ test('a webhook receives signals, shows its URL once, rotates it and is deleted'
   const form = page.getByTestId('create-webhook-form');
   await form.getByLabel('Name').fill('TradingView ES');
   await form.getByRole('button', { name: 'Create webhook' }).click();
-  const url = await takeUrl(page);
+  const { url, secret } = await takeUrl(page);
   const panel = page.getByTestId('webhook-secret');
   await expect(panel.getByRole('heading', { name: '“TradingView ES” is ready' })).toBeVisible();
   await expect(panel.getByTestId('tradingview-message')).toHaveText(
@@ -59,6 +71,13 @@ test('a webhook receives signals, shows its URL once, rotates it and is deleted'
   await panel.getByRole('button', { name: 'Copy URL' }).click();
   await expect(panel.getByText('Copied.')).toBeVisible();
   expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(url);
+  // The signing secret, with how a script uses it, and its own copy button.
+  expect(url).not.toContain(secret.slice('whsec_'.length));
+  await expect(panel.getByTestId('signature-format')).toContainText(
+    'X-CopyTrade-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" keyed with this secret>',
+  );
+  await panel.getByRole('button', { name: 'Copy signing secret' }).click();
+  await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
 
   const card = page.getByTestId('webhook');
   await expect(card).toHaveCount(1);
@@ -70,12 +89,13 @@ test('a webhook receives signals, shows its URL once, rotates it and is deleted'
   await expect(card.getByTestId('webhook-signature')).toHaveText('Not required');
   await expect(card.getByTestId('webhook-allowed')).toHaveText('Anyone with the URL');
 
-  // Once closed, the URL is nowhere to be seen again.
-  await panel.getByRole('button', { name: 'I have saved the URL' }).click();
+  // Once closed, the URL and the secret are nowhere to be seen again.
+  await panel.getByRole('button', { name: 'I have saved the URL and secret' }).click();
   await expect(panel).toHaveCount(0);
   await page.reload();
   await expect(card.getByRole('heading', { name: 'TradingView ES' })).toBeVisible();
   await expect(page.getByText(url)).toHaveCount(0);
+  await expect(page.getByText(secret)).toHaveCount(0);
 
   // A signal from outside, as TradingView would send it, shows up after a refresh.
   const accepted = await request.post(url, { data: FIRST_SIGNAL, headers: AS_TRADINGVIEW });
@@ -112,10 +132,20 @@ test('a webhook receives signals, shows its URL once, rotates it and is deleted'
   await expect(rejected.getByTestId('signal-payload')).toHaveText(MALFORMED_SIGNAL);
 
   // Who may send: each switch saves at once and the card says what the server keeps.
-  const signature = card.getByRole('switch', { name: 'Require signature' });
-  await signature.check();
+  const requireSignature = card.getByRole('switch', { name: 'Require signature' });
+  await requireSignature.check();
   await expect(card.getByTestId('webhook-signature')).toHaveText('Required');
-  await signature.uncheck();
+  // Now only signed requests go through, each once.
+  const unsigned = await request.post(url, { data: FIRST_SIGNAL, headers: AS_TRADINGVIEW });
+  expect(unsigned.status()).toBe(401);
+  const SIGNED_SIGNAL = '{"ticker":"ES1!","action":"sell","quantity":1}';
+  const signedHeaders = signature(secret, SIGNED_SIGNAL);
+  const signed = await request.post(url, { data: SIGNED_SIGNAL, headers: signedHeaders });
+  expect(signed.status()).toBe(202);
+  const replayed = await request.post(url, { data: SIGNED_SIGNAL, headers: signedHeaders });
+  expect(replayed.status()).toBe(401);
+  expect((await replayed.json()).error.message).toContain('received already');
+  await requireSignature.uncheck();
   await expect(card.getByTestId('webhook-signature')).toHaveText('Not required');
   const tradingView = card.getByRole('switch', { name: "Only TradingView's servers" });
   await tradingView.check();
@@ -126,7 +156,8 @@ test('a webhook receives signals, shows its URL once, rotates it and is deleted'
   await expect(card.getByTestId('webhook-allowed')).toHaveText('Anyone with the URL');
   await expect(tradingView).not.toBeChecked();
 
-  // Rotating asks first; the new URL is shown once and the old one answers 404 at once.
+  // Rotating asks first; the new URL and secret are shown once, and the old URL answers 404
+  // at once (the old secret signs nothing either).
   await card.getByRole('button', { name: 'Rotate URL…' }).click();
   const rotateConfirm = card.getByTestId('rotate-confirm');
   await expect(rotateConfirm).toContainText('Rotate the URL of “TradingView ES”?');
@@ -134,14 +165,19 @@ test('a webhook receives signals, shows its URL once, rotates it and is deleted'
   await expect(rotateConfirm).toHaveCount(0);
   await card.getByRole('button', { name: 'Rotate URL…' }).click();
   await rotateConfirm.getByRole('button', { name: 'Yes, rotate' }).click();
-  const rotatedUrl = await takeUrl(page);
+  const { url: rotatedUrl, secret: rotatedSecret } = await takeUrl(page);
   expect(rotatedUrl).not.toBe(url);
+  expect(rotatedSecret).not.toBe(secret);
   await expect(page.getByTestId('webhook-secret')).toContainText('The old URL has stopped working');
+  await expect(page.getByTestId('webhook-secret')).toContainText('so has the old signing secret');
   const gone = await request.post(url, { data: '{"ticker":"NQ1!","action":"sell","quantity":1}', headers: AS_TRADINGVIEW });
   expect(gone.status()).toBe(404);
+  const ROTATED_SIGNAL = '{"ticker":"NQ1!","action":"sell","quantity":2}';
+  const oldSecret = await request.post(rotatedUrl, { data: ROTATED_SIGNAL, headers: signature(secret, ROTATED_SIGNAL) });
+  expect(oldSecret.status()).toBe(401);
   const works = await request.post(rotatedUrl, {
-    data: '{"ticker":"NQ1!","action":"sell","quantity":2}',
-    headers: AS_TRADINGVIEW,
+    data: ROTATED_SIGNAL,
+    headers: signature(rotatedSecret, ROTATED_SIGNAL),
   });
   expect(works.status()).toBe(202);
 
@@ -153,7 +189,8 @@ test('a webhook receives signals, shows its URL once, rotates it and is deleted'
   await expect(page.getByTestId('webhooks-notice')).toContainText('“TradingView ES” is deleted');
   await expect(page.getByTestId('webhook-secret')).toHaveCount(0);
   await expect(page.getByRole('heading', { name: 'No webhooks yet' })).toBeVisible();
-  await expect(signalRows(page)).toHaveCount(4);
+  // 3 before, 3 while signatures were required (unsigned, signed, replayed), 2 after rotating.
+  await expect(signalRows(page)).toHaveCount(8);
   const deletedAfter = await request.post(rotatedUrl, { data: FIRST_SIGNAL, headers: AS_TRADINGVIEW });
   expect(deletedAfter.status()).toBe(404);
 });

@@ -3,7 +3,8 @@
 //! Rules: each route is one page component in `pages/`; the server answers every unknown
 //! path with `index.html`, so any route here can be opened directly (deep links), and paths
 //! that match none render [`pages::NotFound`] without changing the address. Providers
-//! (router, live connection, server status, session) wrap the shell once, here.
+//! (router, live connection, server status, session) wrap the shell once, here, and so does
+//! the one password prompt of sudo mode ([`SudoPrompt`]), which any page's request may open.
 //!
 //! Pages that hold the user's data are private: [`RequireLogin`] sends visitors to log in and
 //! back. The dashboard stays public (it is the landing page and shows the server's status),
@@ -13,7 +14,9 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::api::live::LiveClient;
-use crate::components::{RequireLogin, ServerStatusProvider, SessionProvider, Sidebar, StatusBar};
+use crate::components::{
+    RequireLogin, ServerStatusProvider, SessionProvider, Sidebar, StatusBar, SudoPrompt,
+};
 use crate::pages;
 
 /// Where the server accepts GraphQL subscriptions (graphql-transport-ws).
@@ -66,6 +69,7 @@ pub fn App() -> Html {
                 <ServerStatusProvider>
                     <SessionProvider>
                         <Shell />
+                        <SudoPrompt />
                     </SessionProvider>
                 </ServerStatusProvider>
             </ContextProvider<LiveClient>>

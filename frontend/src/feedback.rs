@@ -133,6 +133,11 @@ impl Feedback {
                 Self::general("That no longer exists: it may have been removed in another window.")
             }
             Some(code::UNAUTHENTICATED) => Self::general("Your session has ended. Log in again."),
+            // Only when no password prompt could ask (the app always mounts one).
+            Some(code::REAUTH_REQUIRED) => Self::general(
+                "This change needs your password again. Reload the page and try once more.",
+            ),
+            Some(code::FORBIDDEN) => Self::general("This session is not allowed to do that."),
             Some(code::INTERNAL) => {
                 Self::general("Something went wrong on the server. Try again in a moment.")
             }
@@ -434,6 +439,27 @@ mod tests {
         assert_eq!(wait_label(61), "2 minutes");
         assert_eq!(wait_label(840), "14 minutes");
         assert_eq!(wait_label(841), "15 minutes");
+    }
+
+    #[test]
+    fn a_cancelled_password_prompt_says_the_action_was_not_done() {
+        let feedback = Feedback::from_error(&ApiError::ReauthDeclined, &CHANGE_PASSWORD);
+        assert_eq!(
+            feedback.general.as_deref(),
+            Some("The action needs your password, so it was not done.")
+        );
+        assert_eq!(feedback.field, None);
+        let refused = server(
+            code::REAUTH_REQUIRED,
+            "confirm your password to continue",
+            None,
+            None,
+        );
+        assert!(
+            Feedback::from_error(&refused, &LOGIN)
+                .general
+                .is_some_and(|message| message.contains("needs your password"))
+        );
     }
 
     #[test]

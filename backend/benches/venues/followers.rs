@@ -8,6 +8,7 @@ use copytrade::app::{App, StartupError};
 use copytrade::clock::Clock;
 use copytrade::config::Config;
 use copytrade::copier::Copier;
+use copytrade::db::types::Id;
 use serde_json::{Value, json};
 
 use crate::brokersim::{BrokerSim, request};
@@ -24,6 +25,8 @@ pub struct Follower {
 pub struct Server {
     pub addr: SocketAddr,
     pub copier: Copier,
+    /// The trader, whose live feed the bench reads.
+    pub user: Id,
     token: String,
     stop: tokio::sync::oneshot::Sender<()>,
     serving: tokio::task::JoinHandle<Result<(), StartupError>>,
@@ -70,6 +73,7 @@ impl Server {
         let mut server = Self {
             addr,
             copier,
+            user: Id::new(),
             token: String::new(),
             stop,
             serving,
@@ -77,7 +81,7 @@ impl Server {
         };
         let registered = server
             .gql(
-                "mutation { register(email: \"venues@example.com\", password: \"a long benchmark passphrase\") { token } }",
+                "mutation { register(email: \"venues@example.com\", password: \"a long benchmark passphrase\") { token user { id } } }",
                 json!({}),
             )
             .await;
@@ -85,6 +89,10 @@ impl Server {
             .as_str()
             .expect("a session token")
             .to_owned();
+        server.user = registered["register"]["user"]["id"]
+            .as_str()
+            .and_then(|id| id.parse().ok())
+            .expect("the trader's id");
         server
     }
 

@@ -5,7 +5,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use super::{SecurityEvent, SecurityEventKind, User};
-use crate::db::schema::{backup_codes, security_events, users};
+use crate::db::schema::{backup_codes, deleted_account_events, security_events, users};
 use crate::db::types::{Id, Ts};
 use crate::db::{Db, DbError};
 use crate::with_conn;
@@ -156,10 +156,65 @@ pub async fn set_password_hash(db: &Db, id: Id, hash: &str, now: Ts) -> Result<(
     })
 }
 
-/// Deletes the user; their security log goes with them (foreign key cascade).
-pub async fn delete_user(db: &Db, id: Id) -> Result<bool, DbError> {
+/// Deletes the user and everything they own (foreign key cascades), in one transaction with
+/// moving their security log under `email_hash` (kept for breach inquiries, then pruned).
+pub async fn delete_user_keeping_events(
+    db: &Db,
+    id: Id,
+    email_hash: &str,
+    now: Ts,
+) -> Result<bool, DbError> {
     with_conn!(db, write, |c| {
-        Ok(diesel::delete(users::table.find(id)).execute(c).await? == 1)
+        c.transaction(async |c| {
+            let events: Vec<EventRow> = security_events::table
+                .filter(security_events::user_id.eq(id))
+                .select(EventRow::as_select())
+                .load(c)
+                .await?;
+            // One row at a time: multi-row inserts do not compile for SQLite via diesel-async.
+            for event in events {
+                diesel::insert_into(deleted_account_events::table)
+                    .values((
+                        deleted_account_events::id.eq(event.id),
+                        deleted_account_events::email_hash.eq(email_hash),
+                        deleted_account_events::kind.eq(event.kind),
+                        deleted_account_events::ip.eq(event.ip),
+                        deleted_account_events::user_agent.eq(event.user_agent),
+                        deleted_account_events::created_at.eq(event.created_at),
+                        deleted_account_events::deleted_at.eq(now),
+                    ))
+                    .execute(c)
+                    .await?;
+            }
+            Ok::<_, DbError>(diesel::delete(users::table.find(id)).execute(c).await? == 1)
+        })
+        .await
+    })
+}
+
+/// Kinds of the events kept for a deleted account with this email hash, oldest first.
+pub async fn deleted_account_event_kinds(
+    db: &Db,
+    email_hash: &str,
+) -> Result<Vec<String>, DbError> {
+    with_conn!(db, read, |c| {
+        Ok(deleted_account_events::table
+            .filter(deleted_account_events::email_hash.eq(email_hash))
+            .order(deleted_account_events::created_at.asc())
+            .select(deleted_account_events::kind)
+            .load(c)
+            .await?)
+    })
+}
+
+/// Removes deleted accounts' events of accounts deleted before `before`.
+pub async fn prune_deleted_account_events(db: &Db, before: Ts) -> Result<usize, DbError> {
+    with_conn!(db, write, |c| {
+        Ok(diesel::delete(
+            deleted_account_events::table.filter(deleted_account_events::deleted_at.lt(before)),
+        )
+        .execute(c)
+        .await?)
     })
 }
 

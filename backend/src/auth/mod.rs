@@ -5,12 +5,15 @@
 //! matches the database (SEC-6, SEC-12); secrets (passwords, tokens) never reach a log or an
 //! error; a failure says which rule failed without revealing whether an email has an account.
 
+pub mod api_tokens;
 mod db;
+pub mod device;
 pub mod password;
 mod rate_limit;
 mod service;
 pub mod token;
 pub mod totp;
+mod two_factor;
 
 use std::net::IpAddr;
 
@@ -19,9 +22,11 @@ use chrono::{DateTime, Utc};
 use crate::db::DbError;
 use crate::db::types::Id;
 
-pub use rate_limit::{ATTEMPTS_PER_WINDOW, WINDOW_MINUTES};
-pub(crate) use service::seed_ad;
-pub use service::{Auth, TotpSetup};
+pub use api_tokens::{ApiToken, Scope};
+pub use rate_limit::{ATTEMPTS_PER_WINDOW, WINDOW_MINUTES, client_key};
+pub use service::Auth;
+pub use two_factor::TotpSetup;
+pub(crate) use two_factor::seed_ad;
 
 /// Why an account operation failed; each maps to one stable API error code.
 #[derive(Debug, thiserror::Error)]
@@ -39,10 +44,12 @@ pub enum AuthError {
     TotpRequired,
     #[error("that code is wrong or was already used")]
     TotpInvalid,
-    #[error("too many login attempts; try again in {retry_after_seconds} seconds")]
+    #[error("too many attempts; try again in {retry_after_seconds} seconds")]
     RateLimited { retry_after_seconds: i64 },
     #[error("log in first")]
     Unauthenticated,
+    #[error("no such {0}")]
+    NotFound(&'static str),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -77,6 +84,8 @@ pub struct Session {
     pub token: String,
     pub expires_at: DateTime<Utc>,
     pub user: User,
+    /// A fresh device cookie for the browser that logged in ([`device`]).
+    pub device_cookie: Option<String>,
 }
 
 /// Who is asking, for the rate limits and the security log.
@@ -84,6 +93,48 @@ pub struct Session {
 pub struct RequestMeta {
     pub ip: IpAddr,
     pub user_agent: Option<String>,
+    /// The device cookie the browser sent, unchecked ([`device::verify`] checks it per account).
+    pub device: Option<String>,
+}
+
+/// How long after a login (or reauthentication) a session may make sensitive changes: sudo mode.
+pub const SUDO_MINUTES: i64 = 120;
+
+/// How a caller proved who they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// A session token from a login; `authenticated_at` is when the password was last checked.
+    Session { authenticated_at: DateTime<Utc> },
+    /// An integrator's API token, limited to its scopes.
+    ApiToken { id: Id, scopes: Vec<Scope> },
+}
+
+/// The user behind a request, and how they proved it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub user: User,
+    pub credential: Credential,
+}
+
+impl Caller {
+    /// A session whose password check is recent enough for sensitive changes.
+    pub fn in_sudo_mode(&self, now: DateTime<Utc>) -> bool {
+        matches!(self.credential, Credential::Session { authenticated_at }
+            if now - authenticated_at <= chrono::Duration::minutes(SUDO_MINUTES))
+    }
+
+    /// A session (not an API token).
+    pub fn is_session(&self) -> bool {
+        matches!(self.credential, Credential::Session { .. })
+    }
+
+    /// Whether the caller may act within `scope`: a session may do anything its user may.
+    pub fn has_scope(&self, scope: Scope) -> bool {
+        match &self.credential {
+            Credential::Session { .. } => true,
+            Credential::ApiToken { scopes, .. } => scopes.contains(&scope),
+        }
+    }
 }
 
 /// One entry of a user's security log.
@@ -113,45 +164,63 @@ pub enum SecurityEventKind {
     BrokerCredentialsChanged,
     /// A broker key was refused because it can withdraw funds.
     BrokerKeyRefused,
+    /// Too many failed checks: the account's logins are locked for the rest of the window.
+    AccountLocked,
+    /// The user confirmed their password (sudo mode, for sensitive changes).
+    Reauthenticated,
+    AccountDeleted,
+    WebhookCreated,
+    /// The webhook's URL token and signing secret were replaced.
+    WebhookRotated,
+    /// Who may send to the webhook changed (signature requirement or allowed addresses).
+    WebhookAccessChanged,
+    KillSwitchUsed,
+    /// The operator re-encrypted the user's stored secrets under a new master key.
+    VaultKeyRotated,
+    ApiTokenCreated,
+    ApiTokenRevoked,
 }
 
 impl SecurityEventKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Registered => "registered",
-            Self::LoginSucceeded => "login_succeeded",
-            Self::LoginFailed => "login_failed",
-            Self::PasswordChanged => "password_changed",
-            Self::LoggedOutEverywhere => "logged_out_everywhere",
-            Self::TotpEnabled => "totp_enabled",
-            Self::TotpDisabled => "totp_disabled",
-            Self::BackupCodeUsed => "backup_code_used",
-            Self::BackupCodesRegenerated => "backup_codes_regenerated",
-            Self::BrokerLinked => "broker_linked",
-            Self::BrokerUnlinked => "broker_unlinked",
-            Self::BrokerCredentialsChanged => "broker_credentials_changed",
-            Self::BrokerKeyRefused => "broker_key_refused",
-        }
+    /// Every kind with its stored name (the names are data: never rename one).
+    const NAMES: [(Self, &'static str); 23] = [
+        (Self::Registered, "registered"),
+        (Self::LoginSucceeded, "login_succeeded"),
+        (Self::LoginFailed, "login_failed"),
+        (Self::PasswordChanged, "password_changed"),
+        (Self::LoggedOutEverywhere, "logged_out_everywhere"),
+        (Self::TotpEnabled, "totp_enabled"),
+        (Self::TotpDisabled, "totp_disabled"),
+        (Self::BackupCodeUsed, "backup_code_used"),
+        (Self::BackupCodesRegenerated, "backup_codes_regenerated"),
+        (Self::BrokerLinked, "broker_linked"),
+        (Self::BrokerUnlinked, "broker_unlinked"),
+        (Self::BrokerCredentialsChanged, "broker_credentials_changed"),
+        (Self::BrokerKeyRefused, "broker_key_refused"),
+        (Self::AccountLocked, "account_locked"),
+        (Self::Reauthenticated, "reauthenticated"),
+        (Self::AccountDeleted, "account_deleted"),
+        (Self::WebhookCreated, "webhook_created"),
+        (Self::WebhookRotated, "webhook_rotated"),
+        (Self::WebhookAccessChanged, "webhook_access_changed"),
+        (Self::KillSwitchUsed, "kill_switch_used"),
+        (Self::VaultKeyRotated, "vault_key_rotated"),
+        (Self::ApiTokenCreated, "api_token_created"),
+        (Self::ApiTokenRevoked, "api_token_revoked"),
+    ];
+
+    pub(crate) fn as_str(self) -> &'static str {
+        Self::NAMES
+            .iter()
+            .find(|(kind, _)| *kind == self)
+            .map_or("unknown", |(_, name)| name)
     }
 
     fn parse(text: &str) -> Option<Self> {
-        [
-            Self::Registered,
-            Self::LoginSucceeded,
-            Self::LoginFailed,
-            Self::PasswordChanged,
-            Self::LoggedOutEverywhere,
-            Self::TotpEnabled,
-            Self::TotpDisabled,
-            Self::BackupCodeUsed,
-            Self::BackupCodesRegenerated,
-            Self::BrokerLinked,
-            Self::BrokerUnlinked,
-            Self::BrokerCredentialsChanged,
-            Self::BrokerKeyRefused,
-        ]
-        .into_iter()
-        .find(|kind| kind.as_str() == text)
+        Self::NAMES
+            .iter()
+            .find(|(_, name)| *name == text)
+            .map(|(kind, _)| *kind)
     }
 }
 
@@ -209,11 +278,16 @@ mod tests {
 
     #[test]
     fn event_kinds_round_trip_through_their_stored_names() {
-        for kind in [
-            SecurityEventKind::Registered,
-            SecurityEventKind::LoggedOutEverywhere,
-        ] {
+        for (kind, _) in SecurityEventKind::NAMES {
             assert_eq!(SecurityEventKind::parse(kind.as_str()), Some(kind));
         }
+        let mut names: Vec<&str> = SecurityEventKind::NAMES.iter().map(|(_, n)| *n).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(
+            names.len(),
+            SecurityEventKind::NAMES.len(),
+            "names are unique"
+        );
     }
 }

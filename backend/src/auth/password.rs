@@ -1,5 +1,9 @@
 //! Passwords (SEC-4): argon2id v19 with a fresh 16-byte salt per hash, stored as a PHC string,
 //! computed on a blocking thread so a login never stalls the async runtime.
+//!
+//! Each hash holds 19 MiB and a core for tens of milliseconds, so at most [`MAX_CONCURRENT`]
+//! run at once; the rest wait their turn. A burst of sign-ups or logins then queues instead of
+//! exhausting memory or starving the copier of CPU (docs/security.md, "Guessing and flooding").
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -91,9 +95,33 @@ fn hasher() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::default())
 }
 
+/// Hashes computed at once, at most: one per core, and at least two.
+static MAX_CONCURRENT: std::sync::LazyLock<usize> = std::sync::LazyLock::new(|| {
+    std::thread::available_parallelism()
+        .map(usize::from)
+        .unwrap_or(2)
+        .max(2)
+});
+
+static HASH_PERMITS: std::sync::LazyLock<tokio::sync::Semaphore> =
+    std::sync::LazyLock::new(|| tokio::sync::Semaphore::new(*MAX_CONCURRENT));
+
+/// Runs one argon2 computation on a blocking thread once a permit is free.
+async fn bounded<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AuthError> {
+    let _permit = HASH_PERMITS
+        .acquire()
+        .await
+        .map_err(|err| AuthError::Internal(err.to_string()))?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|err| AuthError::Internal(err.to_string()))
+}
+
 /// Hashes a password (blocking work, moved off the async threads).
 pub async fn hash(password: String) -> Result<String, AuthError> {
-    tokio::task::spawn_blocking(move || {
+    bounded(move || {
         let mut salt = [0u8; 16];
         getrandom::fill(&mut salt).map_err(|err| AuthError::Internal(err.to_string()))?;
         hasher()
@@ -101,13 +129,12 @@ pub async fn hash(password: String) -> Result<String, AuthError> {
             .map(|hash| hash.to_string())
             .map_err(|err| AuthError::Internal(format!("argon2: {err}")))
     })
-    .await
-    .map_err(|err| AuthError::Internal(err.to_string()))?
+    .await?
 }
 
 /// Whether `password` matches the stored PHC string. A malformed hash counts as no match.
 pub async fn verify(password: String, stored: String) -> Result<bool, AuthError> {
-    tokio::task::spawn_blocking(move || {
+    bounded(move || {
         let Ok(parsed) = PasswordHash::new(&stored) else {
             return false;
         };
@@ -116,7 +143,6 @@ pub async fn verify(password: String, stored: String) -> Result<bool, AuthError>
             .is_ok()
     })
     .await
-    .map_err(|err| AuthError::Internal(err.to_string()))
 }
 
 /// Whether a stored hash was made with weaker settings (or another algorithm) than today's, so

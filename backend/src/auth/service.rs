@@ -1,75 +1,42 @@
 //! The account service: what the API's account mutations and queries do.
+//!
+//! Every check of a password or a code goes through [`Auth::check_factors`], which counts it
+//! under the guessing limits (`rate_limit`) before checking anything (docs/security.md).
 
-use super::db::{self, UserRow};
-use super::rate_limit::{self, Admission};
 use std::sync::Arc;
 
+use sha2::{Digest, Sha256};
 use tokio::sync::broadcast;
 
-use zeroize::Zeroizing;
-
+use super::db::{self, UserRow};
+use super::rate_limit::{self, Admission, Attempt};
 use super::token::TokenKeys;
-use super::totp;
 use super::{
-    AuthError, RequestMeta, SecurityEvent, SecurityEventKind, Session, User, normalise_email,
-    password,
+    AuthError, Caller, Credential, RequestMeta, SecurityEvent, SecurityEventKind, Session, User,
+    api_tokens, device, normalise_email, password,
 };
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::db::types::{Id, Ts};
-use crate::vault::{Vault, associated_data};
-
-fn require_totp_on(row: &UserRow) -> Result<(), AuthError> {
-    if row.totp_enabled {
-        Ok(())
-    } else {
-        Err(AuthError::InvalidInput {
-            field: "totp",
-            message: "is not on".to_owned(),
-        })
-    }
-}
-
-/// The vault's associated data for a user's TOTP seed: it opens only in that user's row.
-pub(crate) fn seed_ad(user_id: Id) -> Vec<u8> {
-    let id = user_id.to_string();
-    associated_data(&id, &id, TOTP_FIELD)
-}
-
-fn vault_error(err: crate::vault::VaultError) -> AuthError {
-    AuthError::Internal(err.to_string())
-}
-
-/// Time steps are small positive numbers (now / 30 s): they fit a database BIGINT.
-fn step_i64(step: u64) -> i64 {
-    i64::try_from(step).unwrap_or(i64::MAX)
-}
+use crate::shutdown::Shutdown;
+use crate::vault::Vault;
 
 /// Most security events one request may list.
 pub const MAX_EVENTS: i64 = 200;
+/// A deleted account's security log is kept this long (under a hash of its email).
+pub const DELETED_EVENTS_DAYS: i64 = 90;
 
 /// Accounts and sessions on one database.
 #[derive(Clone)]
 pub struct Auth {
-    db: Db,
+    pub(super) db: Db,
     keys: TokenKeys,
-    vault: Arc<Vault>,
+    pub(super) vault: Arc<Vault>,
     clock: Clock,
     /// Users whose sessions were just revoked here, so open WebSockets close at once.
     revocations: broadcast::Sender<Id>,
+    registrations_per_hour: i64,
 }
-
-/// What an authenticator app needs to add the account.
-#[derive(Debug, Clone)]
-pub struct TotpSetup {
-    /// The seed in base32, for typing in.
-    pub secret: String,
-    pub otpauth_uri: String,
-    pub qr_code_svg: String,
-}
-
-/// The vault field name binding a TOTP seed to its user.
-const TOTP_FIELD: &str = "totp_seed";
 
 impl Auth {
     pub fn new(db: Db, keys: TokenKeys, vault: Arc<Vault>, clock: Clock) -> Self {
@@ -80,14 +47,27 @@ impl Auth {
             vault,
             clock,
             revocations,
+            registrations_per_hour: 10,
         }
     }
 
-    fn now(&self) -> Ts {
+    /// Sets how many sign-ups one client address may make per hour.
+    pub fn with_registrations_per_hour(mut self, limit: u32) -> Self {
+        self.registrations_per_hour = i64::from(limit.max(1));
+        self
+    }
+
+    pub(super) fn now(&self) -> Ts {
         Ts::new(self.clock.now())
     }
 
-    /// Creates an account and logs it in.
+    /// The server's time, as the sessions' expiry and sudo mode see it.
+    pub fn current_time(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// Creates an account and logs it in. At most the configured number per client address
+    /// per hour; each costs one (bounded) argon2 hash.
     pub async fn register(
         &self,
         email: &str,
@@ -96,6 +76,15 @@ impl Auth {
     ) -> Result<Session, AuthError> {
         let email = normalise_email(email)?;
         password::check_policy("password", password_text)?;
+        let ip = rate_limit::client_key(meta.ip);
+        if let Some(retry_after_seconds) =
+            rate_limit::admit_registration(&self.db, &ip, self.registrations_per_hour, self.now())
+                .await?
+        {
+            return Err(AuthError::RateLimited {
+                retry_after_seconds,
+            });
+        }
         let now = self.now();
         let row = UserRow {
             id: Id::new(),
@@ -114,10 +103,10 @@ impl Auth {
         }
         self.record(row.id, SecurityEventKind::Registered, meta)
             .await?;
-        self.session(row.to_user())
+        self.session(row.to_user(), None)
     }
 
-    /// Checks email and password, within the login limits.
+    /// Checks email, password and (when on) the second factor, within the guessing limits.
     pub async fn login(
         &self,
         email: &str,
@@ -130,17 +119,8 @@ impl Auth {
         if password_text.len() > password::MAX_BYTES {
             return Err(AuthError::BadCredentials);
         }
-        let attempt =
-            match rate_limit::admit(&self.db, &meta.ip.to_string(), &email, self.now()).await? {
-                Admission::Admitted(attempt) => attempt,
-                Admission::Refused {
-                    retry_after_seconds,
-                } => {
-                    return Err(AuthError::RateLimited {
-                        retry_after_seconds,
-                    });
-                }
-            };
+        let known_device = self.known_device(&email, meta);
+        let admitted = self.admit(&email, known_device.as_deref(), meta).await?;
         let row = db::user_by_email(&self.db, &email).await?;
         // Unknown emails are checked against a dummy hash: the answer takes as long either way.
         let stored = row.as_ref().map_or_else(
@@ -148,29 +128,27 @@ impl Auth {
             |row| row.password_hash.clone(),
         );
         let matches = password::verify(password_text.to_owned(), stored).await?;
-        let row = match row {
-            Some(row) if matches => row,
-            Some(row) => {
-                self.record(row.id, SecurityEventKind::LoginFailed, meta)
-                    .await?;
-                return Err(AuthError::BadCredentials);
-            }
-            None => return Err(AuthError::BadCredentials),
+        let outcome = match &row {
+            Some(row) if matches => self.second_factor(row, code, meta).await,
+            _ => Err(AuthError::BadCredentials),
         };
-        match self.second_factor(&row, code, meta).await {
-            // The password was right: asking for the code is no failure of this account.
-            Err(AuthError::TotpRequired) => {
-                rate_limit::mark_succeeded(&self.db, attempt).await?;
-                return Err(AuthError::TotpRequired);
-            }
-            Err(AuthError::TotpInvalid) => {
-                self.record(row.id, SecurityEventKind::LoginFailed, meta)
-                    .await?;
-                return Err(AuthError::TotpInvalid);
-            }
-            other => other?,
+        // The failure is logged off the answer's path, so that a wrong password for an existing
+        // account takes as long as one for an email nobody has.
+        let to_log = self
+            .settle(admitted, known_device.is_some(), row.as_ref(), &outcome)
+            .await?;
+        if let Some(user_id) = row.as_ref().map(|row| row.id) {
+            let (auth, meta, at) = (self.clone(), meta.clone(), self.now());
+            tokio::spawn(async move {
+                for kind in to_log {
+                    if let Err(err) = auth.record_at(user_id, kind, &meta, at).await {
+                        tracing::warn!(error = %err, "a failed login could not be logged");
+                    }
+                }
+            });
         }
-        rate_limit::mark_succeeded(&self.db, attempt).await?;
+        outcome?;
+        let row = row.ok_or(AuthError::BadCredentials)?;
         if password::needs_rehash(&row.password_hash) {
             // SEC-4: upgrade hashes made with weaker settings while we hold the password.
             let hash = password::hash(password_text.to_owned()).await?;
@@ -178,11 +156,45 @@ impl Auth {
         }
         self.record(row.id, SecurityEventKind::LoginSucceeded, meta)
             .await?;
-        self.session(row.to_user())
+        self.session(row.to_user(), known_device.as_deref())
+    }
+
+    /// Confirms a signed-in user's password (and second factor): a fresh session, in sudo mode.
+    pub async fn reauthenticate(
+        &self,
+        user: &User,
+        password_text: &str,
+        code: Option<&str>,
+        meta: &RequestMeta,
+    ) -> Result<Session, AuthError> {
+        let row = self.row(user).await?;
+        self.check_factors(&row, Some(password_text), code, meta)
+            .await?;
+        self.record(user.id, SecurityEventKind::Reauthenticated, meta)
+            .await?;
+        let known_device = self.known_device(&row.email, meta);
+        self.session(row.to_user(), known_device.as_deref())
     }
 
     /// The user a session token belongs to, if the token is valid and not revoked.
     pub async fn authenticate(&self, token: &str) -> Result<User, AuthError> {
+        Ok(self.authenticate_caller(token).await?.user)
+    }
+
+    /// Who a token (a session's or an API token) speaks for, and how.
+    pub async fn authenticate_caller(&self, token: &str) -> Result<Caller, AuthError> {
+        if token.starts_with(api_tokens::PREFIX) {
+            let (row, token) = api_tokens::find(&self.db, token, self.now())
+                .await?
+                .ok_or(AuthError::Unauthenticated)?;
+            return Ok(Caller {
+                user: row.to_user(),
+                credential: Credential::ApiToken {
+                    id: token.id,
+                    scopes: token.scopes,
+                },
+            });
+        }
         let claims = self
             .keys
             .verify(token, self.clock.now())
@@ -193,14 +205,12 @@ impl Auth {
         if row.token_version != claims.version {
             return Err(AuthError::Unauthenticated);
         }
-        Ok(row.to_user())
-    }
-
-    /// Whether `user`'s session is still valid (the account exists and the version is current).
-    pub async fn is_current(&self, user: &User) -> Result<bool, AuthError> {
-        Ok(db::user_by_id(&self.db, user.id)
-            .await?
-            .is_some_and(|row| row.token_version == user.token_version))
+        Ok(Caller {
+            user: row.to_user(),
+            credential: Credential::Session {
+                authenticated_at: claims.issued_at,
+            },
+        })
     }
 
     /// Users whose sessions this instance revoked, as it happens.
@@ -208,13 +218,13 @@ impl Auth {
         self.revocations.subscribe()
     }
 
-    fn announce_revocation(&self, user_id: Id) {
+    pub(super) fn announce_revocation(&self, user_id: Id) {
         // No receiver (no open WebSocket) is fine.
         let _ = self.revocations.send(user_id);
     }
 
-    /// Sets a new password after checking the current one; every other session ends, and the
-    /// caller gets a fresh token.
+    /// Sets a new password after checking the current one; every other session and every API
+    /// token ends, and the caller gets a fresh token.
     pub async fn change_password(
         &self,
         user: &User,
@@ -223,20 +233,25 @@ impl Auth {
         code: Option<&str>,
         meta: &RequestMeta,
     ) -> Result<Session, AuthError> {
-        let row = self.check_password(user, current).await?;
-        self.second_factor(&row, code, meta).await?;
+        let row = self.row(user).await?;
+        self.check_factors(&row, Some(current), code, meta).await?;
         password::check_policy("newPassword", new)?;
         let hash = password::hash(new.to_owned()).await?;
         let version = db::revoke_sessions(&self.db, user.id, Some(&hash), self.now())
             .await?
             .ok_or(AuthError::Unauthenticated)?;
+        api_tokens::revoke_all(&self.db, user.id).await?;
         self.announce_revocation(user.id);
         self.record(user.id, SecurityEventKind::PasswordChanged, meta)
             .await?;
-        self.session(User {
-            token_version: version,
-            ..user.clone()
-        })
+        let known_device = self.known_device(&row.email, meta);
+        self.session(
+            User {
+                token_version: version,
+                ..user.clone()
+            },
+            known_device.as_deref(),
+        )
     }
 
     /// Ends every session of the user, this one included.
@@ -253,7 +268,8 @@ impl Auth {
             .await
     }
 
-    /// Deletes the account and everything it owns, after checking the password.
+    /// Deletes the account and everything it owns, after checking the password. Its security
+    /// log is kept [`DELETED_EVENTS_DAYS`] under a hash of the email, then removed.
     pub async fn delete_account(
         &self,
         user: &User,
@@ -261,9 +277,14 @@ impl Auth {
         code: Option<&str>,
         meta: &RequestMeta,
     ) -> Result<(), AuthError> {
-        let row = self.check_password(user, password_text).await?;
-        self.second_factor(&row, code, meta).await?;
-        if db::delete_user(&self.db, user.id).await? {
+        let row = self.row(user).await?;
+        self.check_factors(&row, Some(password_text), code, meta)
+            .await?;
+        self.record(user.id, SecurityEventKind::AccountDeleted, meta)
+            .await?;
+        if db::delete_user_keeping_events(&self.db, user.id, &email_hash(&row.email), self.now())
+            .await?
+        {
             self.announce_revocation(user.id);
             Ok(())
         } else {
@@ -280,121 +301,11 @@ impl Auth {
         Ok(db::events(&self.db, user.id, first.clamp(0, MAX_EVENTS)).await?)
     }
 
-    /// The user's row, if `candidate` is their password.
-    async fn check_password(&self, user: &User, candidate: &str) -> Result<UserRow, AuthError> {
-        let row = self.row(user).await?;
-        if candidate.len() > password::MAX_BYTES
-            || !password::verify(candidate.to_owned(), row.password_hash.clone()).await?
-        {
-            return Err(AuthError::BadCredentials);
-        }
-        Ok(row)
-    }
-
-    async fn row(&self, user: &User) -> Result<UserRow, AuthError> {
-        db::user_by_id(&self.db, user.id)
-            .await?
-            .ok_or(AuthError::Unauthenticated)
-    }
-
-    /// Starts two-factor setup: a new seed, kept pending until a first code confirms it.
-    pub async fn begin_totp_setup(&self, user: &User) -> Result<TotpSetup, AuthError> {
-        let row = self.row(user).await?;
-        if row.totp_enabled {
-            return Err(AuthError::InvalidInput {
-                field: "totp",
-                message: "is already on: turn it off first to set up a new authenticator"
-                    .to_owned(),
-            });
-        }
-        let seed = Zeroizing::new(totp::new_seed()?);
-        let blob = self
-            .vault
-            .seal(&seed, &seed_ad(user.id))
-            .map_err(vault_error)?;
-        db::set_pending_totp(&self.db, user.id, &blob, self.now()).await?;
-        let otpauth_uri = totp::otpauth_uri(&seed, &user.email);
-        Ok(TotpSetup {
-            secret: totp::base32(&seed),
-            qr_code_svg: totp::qr_svg(&otpauth_uri)?,
-            otpauth_uri,
-        })
-    }
-
-    /// Turns two-factor login on with a first valid code; returns the backup codes, shown once.
-    pub async fn confirm_totp(
-        &self,
-        user: &User,
-        code: &str,
-        meta: &RequestMeta,
-    ) -> Result<Vec<String>, AuthError> {
-        let row = self.row(user).await?;
-        let pending =
-            row.totp_pending_secret
-                .as_deref()
-                .ok_or_else(|| AuthError::InvalidInput {
-                    field: "code",
-                    message: "has no two-factor setup to confirm: start the setup first".to_owned(),
-                })?;
-        let seed = self
-            .vault
-            .open(pending, &seed_ad(user.id))
-            .map_err(vault_error)?;
-        let step =
-            totp::matching_step(&seed, code, self.unix_seconds())?.ok_or(AuthError::TotpInvalid)?;
-        let (shown, hashes) = totp::new_backup_codes()?
-            .into_iter()
-            .unzip::<_, _, Vec<_>, Vec<_>>();
-        if !db::enable_totp(
-            &self.db,
-            user.id,
-            pending,
-            step_i64(step),
-            &hashes,
-            self.now(),
-        )
-        .await?
-        {
-            return Err(AuthError::TotpInvalid);
-        }
-        self.record(user.id, SecurityEventKind::TotpEnabled, meta)
-            .await?;
-        Ok(shown)
-    }
-
-    /// Turns two-factor login off (needs the password and a code).
-    pub async fn disable_totp(
-        &self,
-        user: &User,
-        password_text: &str,
-        code: &str,
-        meta: &RequestMeta,
-    ) -> Result<(), AuthError> {
-        let row = self.check_password(user, password_text).await?;
-        require_totp_on(&row)?;
-        self.second_factor(&row, Some(code), meta).await?;
-        db::disable_totp(&self.db, user.id, self.now()).await?;
-        self.record(user.id, SecurityEventKind::TotpDisabled, meta)
-            .await
-    }
-
-    /// Replaces the backup codes (needs a current code); the old ones stop working.
-    pub async fn regenerate_backup_codes(
-        &self,
-        user: &User,
-        code: &str,
-        meta: &RequestMeta,
-    ) -> Result<Vec<String>, AuthError> {
-        let row = self.row(user).await?;
-        require_totp_on(&row)?;
-        self.second_factor(&row, Some(code), meta).await?;
-        let (shown, hashes) = totp::new_backup_codes()?
-            .into_iter()
-            .unzip::<_, _, Vec<_>, Vec<_>>();
-        db::replace_backup_codes(&self.db, user.id, &hashes).await?;
-        self.record(user.id, SecurityEventKind::BackupCodesRegenerated, meta)
-            .await?;
-        Ok(shown)
+    /// The kinds of event kept from a deleted account's security log, oldest first (a breach
+    /// inquiry knows the email; the log itself holds only its hash).
+    pub async fn deleted_account_log(&self, email: &str) -> Result<Vec<String>, AuthError> {
+        let email = normalise_email(email)?;
+        Ok(db::deleted_account_event_kinds(&self.db, &email_hash(&email)).await?)
     }
 
     /// For sensitive actions (linking a broker, changing its credentials): when the user has
@@ -406,7 +317,7 @@ impl Auth {
         meta: &RequestMeta,
     ) -> Result<(), AuthError> {
         let row = self.row(user).await?;
-        self.second_factor(&row, code, meta).await
+        self.check_factors(&row, None, code, meta).await
     }
 
     /// Appends an entry to the user's security log.
@@ -419,65 +330,165 @@ impl Auth {
         self.record(user_id, kind, meta).await
     }
 
-    /// Checks the second factor when the account has one: a TOTP code of a step later than the
-    /// last one used, or an unused backup code (which is then used up).
-    async fn second_factor(
+    /// Deletes what no limit or promise needs any more: old attempts, and deleted accounts'
+    /// security logs past [`DELETED_EVENTS_DAYS`].
+    pub async fn prune(&self) -> Result<usize, AuthError> {
+        let now = self.now();
+        let attempts = rate_limit::prune(&self.db, now).await?;
+        let before = Ts::new(now.0 - chrono::Duration::days(DELETED_EVENTS_DAYS));
+        let events = db::prune_deleted_account_events(&self.db, before).await?;
+        Ok(attempts + events)
+    }
+
+    /// Prunes once an hour until shutdown.
+    pub async fn run_pruner(self, shutdown: Shutdown) {
+        let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
+        let stop = shutdown.wait();
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                () = &mut stop => return,
+                _ = hourly.tick() => {
+                    if let Err(err) = self.prune().await {
+                        tracing::warn!(error = %err, "pruning old login attempts failed");
+                    }
+                }
+            }
+        }
+    }
+
+    pub(super) async fn row(&self, user: &User) -> Result<UserRow, AuthError> {
+        db::user_by_id(&self.db, user.id)
+            .await?
+            .ok_or(AuthError::Unauthenticated)
+    }
+
+    /// Checks `password` (when given) and the second factor of a signed-in user as one attempt
+    /// under the guessing limits; past a limit, `RateLimited` before anything is checked.
+    pub(super) async fn check_factors(
         &self,
         row: &UserRow,
+        password_text: Option<&str>,
         code: Option<&str>,
         meta: &RequestMeta,
     ) -> Result<(), AuthError> {
-        if !row.totp_enabled {
-            return Ok(());
+        let has_code = code.is_some_and(|code| !code.trim().is_empty());
+        if password_text.is_none() && !(row.totp_enabled && has_code) {
+            // Nothing to guess: either no second factor, or none offered (TOTP_REQUIRED).
+            return self.second_factor(row, code, meta).await;
         }
-        let code = code
-            .map(str::trim)
-            .filter(|code| !code.is_empty())
-            .ok_or(AuthError::TotpRequired)?;
-        if totp::looks_like_totp(code) {
-            let blob = row.totp_secret.as_deref().ok_or_else(|| {
-                AuthError::Internal("two-factor login is on without a seed".into())
-            })?;
-            let seed = self
-                .vault
-                .open(blob, &seed_ad(row.id))
-                .map_err(vault_error)?;
-            let step = totp::matching_step(&seed, code, self.unix_seconds())?
-                .ok_or(AuthError::TotpInvalid)?;
-            if !db::advance_totp_step(&self.db, row.id, step_i64(step)).await? {
-                return Err(AuthError::TotpInvalid);
+        let known_device = self.known_device(&row.email, meta);
+        let admitted = self
+            .admit(&row.email, known_device.as_deref(), meta)
+            .await?;
+        let outcome = async {
+            if let Some(candidate) = password_text
+                && (candidate.len() > password::MAX_BYTES
+                    || !password::verify(candidate.to_owned(), row.password_hash.clone()).await?)
+            {
+                return Err(AuthError::BadCredentials);
             }
-            return Ok(());
+            self.second_factor(row, code, meta).await
         }
-        if db::use_backup_code(&self.db, row.id, &totp::backup_code_hash(code)).await? {
-            self.record(row.id, SecurityEventKind::BackupCodeUsed, meta)
-                .await?;
-            return Ok(());
+        .await;
+        for kind in self
+            .settle(admitted, known_device.is_some(), Some(row), &outcome)
+            .await?
+        {
+            self.record(row.id, kind, meta).await?;
         }
-        Err(AuthError::TotpInvalid)
+        outcome
     }
 
-    fn unix_seconds(&self) -> u64 {
-        u64::try_from(self.clock.now().timestamp()).unwrap_or_default()
+    /// The device id of the browser's device cookie, if it is valid for `email`.
+    fn known_device(&self, email: &str, meta: &RequestMeta) -> Option<String> {
+        let cookie = meta.device.as_deref()?;
+        device::verify(self.keys.device_key(), cookie, email, self.clock.now())
     }
 
-    fn session(&self, user: User) -> Result<Session, AuthError> {
+    /// Counts an attempt on `email` from the request's address, or refuses it.
+    async fn admit(
+        &self,
+        email: &str,
+        known_device: Option<&str>,
+        meta: &RequestMeta,
+    ) -> Result<(Id, i64), AuthError> {
+        let ip = rate_limit::client_key(meta.ip);
+        let who = Attempt {
+            ip: &ip,
+            email,
+            device: known_device,
+        };
+        match rate_limit::admit(&self.db, &who, self.now()).await? {
+            Admission::Admitted {
+                attempt,
+                failures_before,
+            } => Ok((attempt, failures_before)),
+            Admission::Refused {
+                retry_after_seconds,
+                ..
+            } => Err(AuthError::RateLimited {
+                retry_after_seconds,
+            }),
+        }
+    }
+
+    /// Books an admitted attempt's outcome and says what the account's log should get: a
+    /// success (a right password waiting for its code counts as one) stops counting; a wrong
+    /// guess is a failed login, and the one that locks the account is also the lock.
+    async fn settle(
+        &self,
+        (attempt, failures_before): (Id, i64),
+        from_known_device: bool,
+        row: Option<&UserRow>,
+        outcome: &Result<(), AuthError>,
+    ) -> Result<Vec<SecurityEventKind>, AuthError> {
+        let mut to_log = Vec::new();
+        match outcome {
+            Ok(()) | Err(AuthError::TotpRequired) => {
+                rate_limit::mark_succeeded(&self.db, attempt).await?;
+            }
+            Err(AuthError::BadCredentials | AuthError::TotpInvalid) if row.is_some() => {
+                to_log.push(SecurityEventKind::LoginFailed);
+                if !from_known_device && failures_before + 1 == rate_limit::ATTEMPTS_PER_WINDOW {
+                    to_log.push(SecurityEventKind::AccountLocked);
+                }
+            }
+            Err(_) => {}
+        }
+        Ok(to_log)
+    }
+
+    fn session(&self, user: User, known_device: Option<&str>) -> Result<Session, AuthError> {
+        let now = self.clock.now();
         let (token, expires_at) = self
             .keys
-            .issue(user.id, user.token_version, self.clock.now())
+            .issue(user.id, user.token_version, now)
             .map_err(AuthError::Internal)?;
+        let device_cookie = device::issue(self.keys.device_key(), &user.email, known_device, now);
         Ok(Session {
             token,
             expires_at,
             user,
+            device_cookie: Some(device_cookie),
         })
     }
 
-    async fn record(
+    pub(super) async fn record(
         &self,
         user_id: Id,
         kind: SecurityEventKind,
         meta: &RequestMeta,
+    ) -> Result<(), AuthError> {
+        self.record_at(user_id, kind, meta, self.now()).await
+    }
+
+    async fn record_at(
+        &self,
+        user_id: Id,
+        kind: SecurityEventKind,
+        meta: &RequestMeta,
+        at: Ts,
     ) -> Result<(), AuthError> {
         let user_agent = meta
             .user_agent
@@ -489,9 +500,17 @@ impl Auth {
             kind,
             Some(meta.ip.to_string()),
             user_agent,
-            self.now(),
+            at,
         )
         .await?;
         Ok(())
     }
+}
+
+/// How a deleted account's log is found again (a breach inquiry knows the email).
+pub fn email_hash(email: &str) -> String {
+    Sha256::digest(email.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }

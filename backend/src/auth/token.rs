@@ -30,6 +30,8 @@ struct Claims {
 pub struct TokenClaims {
     pub user_id: Id,
     pub version: i64,
+    /// When the login (or reauthentication) that made this token happened: sudo mode runs from it.
+    pub issued_at: DateTime<Utc>,
 }
 
 /// Signs and checks session tokens with the server's JWT secret.
@@ -37,6 +39,8 @@ pub struct TokenClaims {
 pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// Signs device cookies; derived from the JWT secret under its own label, used for nothing else.
+    device_key: [u8; 32],
 }
 
 impl TokenKeys {
@@ -44,7 +48,13 @@ impl TokenKeys {
         Self {
             encoding: EncodingKey::from_secret(secret.expose()),
             decoding: DecodingKey::from_secret(secret.expose()),
+            device_key: derive(secret.expose(), b"copytrade device cookie v1"),
         }
+    }
+
+    /// The key that signs device cookies (`super::device`).
+    pub fn device_key(&self) -> &[u8; 32] {
+        &self.device_key
     }
 
     /// A token for `user_id` at `version`, issued `now`; returns it with its expiry.
@@ -88,8 +98,18 @@ impl TokenKeys {
         Some(TokenClaims {
             user_id: claims.sub.parse().ok()?,
             version: claims.ver,
+            issued_at: DateTime::from_timestamp(claims.iat, 0)?,
         })
     }
+}
+
+/// HMAC-SHA256(secret, label): a key for one purpose, independent of the others.
+fn derive(secret: &[u8], label: &[u8]) -> [u8; 32] {
+    use hmac::{Hmac, KeyInit, Mac};
+    let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(secret)
+        .expect("HMAC takes a key of any length");
+    mac.update(label);
+    mac.finalize().into_bytes().into()
 }
 
 #[cfg(test)]
@@ -112,7 +132,8 @@ mod tests {
             keys(1).verify(&token, day(29)),
             Some(TokenClaims {
                 user_id: user,
-                version: 3
+                version: 3,
+                issued_at: day(0),
             })
         );
         assert_eq!(keys(1).verify(&token, day(31)), None);

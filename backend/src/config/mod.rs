@@ -5,6 +5,7 @@
 //! fix it, never at the first request.
 
 pub mod secrets;
+mod security_contact;
 mod trusted_proxies;
 
 use std::net::SocketAddr;
@@ -12,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use secrets::{MasterKeys, SecretBytes, ServerSecrets};
+pub use security_contact::SecurityContact;
 pub use trusted_proxies::TrustedProxies;
 
 /// Everything the server is configured with, except secrets (see [`ServerSecrets`]).
@@ -31,6 +33,9 @@ pub struct Config {
     pub graphiql: bool,
     /// `COPYTRADE_SHUTDOWN_GRACE`: how long in-flight requests may take after SIGTERM, in seconds.
     pub shutdown_grace: Duration,
+    /// `COPYTRADE_WS_KEEPALIVE_SECONDS`: how often the server pings each WebSocket; one that
+    /// sends nothing back within the next interval is closed as dead.
+    pub ws_keepalive: Duration,
     /// `COPYTRADE_LOG_FORMAT`: `text` (default) or `json` for log collectors.
     pub log_format: LogFormat,
     /// `COPYTRADE_API_RATE` / `COPYTRADE_API_BURST`: the API's request limit per client IP,
@@ -39,6 +44,8 @@ pub struct Config {
     pub api_burst: u32,
     /// `COPYTRADE_TRUSTED_PROXIES`: reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: TrustedProxies,
+    /// `COPYTRADE_REGISTER_LIMIT`: sign-ups accepted per client address (IPv6: per /64) per hour.
+    pub registrations_per_hour: u32,
     /// `COPYTRADE_SIGNAL_RATE`: signals each webhook takes per minute (bursts of a third more).
     pub signal_rate: u32,
     /// `COPYTRADE_SIGNAL_MAX_AGE`: seconds after which a signal the copier has not sent yet (the
@@ -46,6 +53,9 @@ pub struct Config {
     pub signal_max_age: Duration,
     /// `COPYTRADE_PUBLIC_URL`: where users and TradingView reach this server (webhook URLs).
     pub public_url: String,
+    /// `COPYTRADE_SECURITY_CONTACT`: where to report a vulnerability (`/.well-known/security.txt`);
+    /// none by default, and then that file is not served.
+    pub security_contact: Option<SecurityContact>,
     /// `COPYTRADE_ENDPOINT_<VENUE>[_WS]`: the brokers' URLs (built in; the operator may override).
     pub broker_endpoints: crate::brokers::BrokerEndpoints,
     /// `COPYTRADE_TRADOVATE_BRACKET_UNIT`, `COPYTRADE_TRADOVATE_SYNC`: Tradovate's unverified
@@ -191,8 +201,11 @@ impl Config {
             1024..=16 * 1024 * 1024,
         )?;
         let grace_secs = parse_number(&get, "COPYTRADE_SHUTDOWN_GRACE", 10, 0..=600)?;
+        let ws_keepalive = parse_number(&get, "COPYTRADE_WS_KEEPALIVE_SECONDS", 30, 1..=3600)?;
         let api_rate = parse_number(&get, "COPYTRADE_API_RATE", 20, 1..=100_000)? as u32;
         let api_burst = parse_number(&get, "COPYTRADE_API_BURST", 100, 1..=1_000_000)? as u32;
+        let registrations_per_hour =
+            parse_number(&get, "COPYTRADE_REGISTER_LIMIT", 10, 1..=1_000_000)? as u32;
         let signal_rate = parse_number(&get, "COPYTRADE_SIGNAL_RATE", 60, 1..=10_000_000)? as u32;
         let signal_max_age = parse_number(&get, "COPYTRADE_SIGNAL_MAX_AGE", 300, 1..=86_400)?;
         let graphiql = parse_bool(&get, "COPYTRADE_GRAPHIQL", true)?;
@@ -228,6 +241,13 @@ impl Config {
             }
             None => format!("http://{listen}"),
         };
+        let security_contact = get("COPYTRADE_SECURITY_CONTACT")
+            .map(|raw| SecurityContact::parse(&raw))
+            .transpose()
+            .map_err(|why| ConfigError::Invalid {
+                var: "COPYTRADE_SECURITY_CONTACT",
+                why,
+            })?;
         let broker_endpoints = crate::brokers::BrokerEndpoints::from_lookup(get)?;
         let tradovate = crate::brokers::tradovate::TradovateSettings::from_lookup(get)?;
         Ok(Self {
@@ -238,13 +258,16 @@ impl Config {
             body_limit,
             graphiql,
             shutdown_grace: Duration::from_secs(grace_secs as u64),
+            ws_keepalive: Duration::from_secs(ws_keepalive as u64),
             log_format,
             api_rate,
             api_burst,
             trusted_proxies,
+            registrations_per_hour,
             signal_rate,
             signal_max_age: Duration::from_secs(signal_max_age as u64),
             public_url,
+            security_contact,
             broker_endpoints,
             tradovate,
         })
@@ -260,6 +283,13 @@ impl Config {
             ensure_writable_dir(parent)?;
         }
         Ok(())
+    }
+
+    /// Whether other machines can reach this server while nothing can tell it a request came over
+    /// HTTPS: it speaks plain HTTP itself, and only a trusted proxy's `X-Forwarded-Proto` makes
+    /// the session cookie `Secure` and turns HSTS on.
+    pub fn serves_plain_http_beyond_loopback(&self) -> bool {
+        !self.listen.ip().is_loopback() && self.trusted_proxies.is_empty()
     }
 }
 
@@ -421,6 +451,37 @@ mod tests {
             err.contains("COPYTRADE_BODY_LIMIT `10` must be a whole number from 1024"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_security_contact_is_parsed_once_and_a_bad_one_names_the_variable() {
+        assert_eq!(config(&[]).unwrap().security_contact, None);
+        let contact = config(&[("COPYTRADE_SECURITY_CONTACT", "sec@example.com")])
+            .unwrap()
+            .security_contact
+            .unwrap();
+        assert_eq!(contact.as_str(), "mailto:sec@example.com");
+        let err = config(&[("COPYTRADE_SECURITY_CONTACT", "http://example.com/sec")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("COPYTRADE_SECURITY_CONTACT `http://example.com/sec` is plain HTTP"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn only_a_public_address_without_a_trusted_proxy_counts_as_plain_http_exposure() {
+        let exposed =
+            |vars: &[(&str, &str)]| config(vars).unwrap().serves_plain_http_beyond_loopback();
+        assert!(!exposed(&[]));
+        assert!(!exposed(&[("COPYTRADE_LISTEN", "[::1]:8080")]));
+        assert!(exposed(&[("COPYTRADE_LISTEN", "0.0.0.0:8080")]));
+        assert!(exposed(&[("COPYTRADE_LISTEN", "[::]:8080")]));
+        assert!(!exposed(&[
+            ("COPYTRADE_LISTEN", "0.0.0.0:8080"),
+            ("COPYTRADE_TRUSTED_PROXIES", "10.0.0.0/8"),
+        ]));
     }
 
     #[test]

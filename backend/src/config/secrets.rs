@@ -2,10 +2,11 @@
 //!
 //! Rules: they come from `COPYTRADE_JWT_SECRET` / `COPYTRADE_MASTER_KEY`, or else from key files in
 //! the data directory that the server generates once (mode 0600) and reuses. They never reach the
-//! database, a log line or an error message; a key of the wrong length stops the server at start.
+//! database, a log line or an error message; a key of the wrong length, or a key file that group
+//! or others may read or write, stops the server at start.
 
 use std::fs::OpenOptions;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -165,19 +166,44 @@ fn decode_list(list: &str) -> Result<Vec<SecretBytes>, String> {
 
 fn read_previous_file(data_dir: &Path) -> Result<Vec<SecretBytes>, ConfigError> {
     let path = data_dir.join(PREVIOUS_MASTER_KEYS_FILE);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => decode_list(&Zeroizing::new(text)).map_err(|why| ConfigError::KeyFile {
-            what: "previous master keys",
-            path,
-            why,
-        }),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(err) => Err(ConfigError::KeyFile {
-            what: "previous master keys",
-            path,
-            why: format!("cannot be read ({err})"),
-        }),
+    let fail = |why: String| ConfigError::KeyFile {
+        what: "previous master keys",
+        path: path.clone(),
+        why,
+    };
+    match read_key_file(&path).map_err(fail)? {
+        Some(text) => decode_list(&text).map_err(fail),
+        None => Ok(Vec::new()),
     }
+}
+
+/// Reads a key file, or `None` when there is none. Like ssh with a private key, it refuses a
+/// file that group or others may read or write: other local accounts could have copied the key
+/// (docs/security.md).
+fn read_key_file(path: &Path) -> Result<Option<Zeroizing<String>>, String> {
+    let unreadable = |err: std::io::Error| format!("cannot be read ({err})");
+    let mut file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(err) => return Err(unreadable(err)),
+    };
+    // The open file's mode, not the path's, so a file swapped in between is not missed.
+    let metadata = file.metadata().map_err(unreadable)?;
+    let mode = metadata.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(format!(
+            "is open to group or others (mode {mode:03o}); a key file must be private to the \
+             server's user: run `chmod 600 {}`",
+            path.display()
+        ));
+    }
+    // Room for the whole file up front: a growing buffer would leave unzeroed copies behind.
+    let capacity = usize::try_from(metadata.len())
+        .unwrap_or(0)
+        .saturating_add(1);
+    let mut text = Zeroizing::new(String::with_capacity(capacity));
+    file.read_to_string(&mut text).map_err(unreadable)?;
+    Ok(Some(text))
 }
 
 /// Makes a new active master key in the data directory: the current key moves to
@@ -260,8 +286,8 @@ fn load_one(
         path: path.clone(),
         why,
     };
-    match std::fs::read_to_string(&path) {
-        Ok(text) => {
+    match read_key_file(&path).map_err(key_file_error)? {
+        Some(text) => {
             let bytes = decode(spec, text.trim()).map_err(|why| {
                 key_file_error(format!(
                     "{why}; restore the original file, or set {} (a lost key cannot be recovered)",
@@ -270,7 +296,7 @@ fn load_one(
             })?;
             Ok((bytes, SecretSource::File(path)))
         }
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+        None => {
             let bytes = generate(&path, spec.min_len.max(32)).map_err(|err| {
                 key_file_error(format!(
                     "cannot be created ({err}); set {} instead",
@@ -279,7 +305,6 @@ fn load_one(
             })?;
             Ok((bytes, SecretSource::Generated(path)))
         }
-        Err(err) => Err(key_file_error(format!("cannot be read ({err})"))),
     }
 }
 
@@ -355,12 +380,57 @@ mod tests {
     #[test]
     fn a_key_file_of_the_wrong_length_is_refused_with_a_clear_message() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("master.key"), BASE64.encode([7u8; 16])).unwrap();
+        write_key_file(
+            &dir.path().join("master.key"),
+            &BASE64.encode([7u8; 16]),
+            0o600,
+        );
         let err = ServerSecrets::load(dir.path(), no_env)
             .unwrap_err()
             .to_string();
         assert!(err.contains("master key"), "{err}");
         assert!(err.contains("holds 16 bytes, expected exactly 32"), "{err}");
+    }
+
+    fn write_key_file(path: &Path, text: &str, mode: u32) {
+        std::fs::write(path, text).unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    #[test]
+    fn a_key_file_others_can_read_or_write_is_refused_as_ssh_does() {
+        let key = BASE64.encode([5u8; 32]);
+        for file in ["master.key", "jwt-secret.key", PREVIOUS_MASTER_KEYS_FILE] {
+            for mode in [0o640, 0o604, 0o620, 0o602] {
+                let dir = tempfile::tempdir().unwrap();
+                let path = dir.path().join(file);
+                write_key_file(&path, &key, mode);
+                let err = ServerSecrets::load(dir.path(), no_env)
+                    .unwrap_err()
+                    .to_string();
+                assert!(err.contains(&path.display().to_string()), "{err}");
+                assert!(
+                    err.contains(&format!("is open to group or others (mode {mode:03o})")),
+                    "{err}"
+                );
+                assert!(
+                    err.contains(&format!("run `chmod 600 {}`", path.display())),
+                    "{err}"
+                );
+                // After the fix the same file is accepted.
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+                ServerSecrets::load(dir.path(), no_env).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn owner_only_key_files_are_accepted_whatever_the_owner_bits() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = BASE64.encode([6u8; 32]);
+        write_key_file(&dir.path().join("master.key"), &key, 0o400);
+        let (secrets, _) = ServerSecrets::load(dir.path(), no_env).unwrap();
+        assert_eq!(secrets.master_keys.active.expose(), &[6u8; 32]);
     }
 
     #[test]

@@ -32,6 +32,11 @@ impl TrustedProxies {
         Ok(Self(blocks))
     }
 
+    /// No proxy is trusted (the default).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     pub fn contains(&self, ip: IpAddr) -> bool {
         let ip = canonical(ip);
         self.0.iter().any(|(block, prefix)| match (block, ip) {

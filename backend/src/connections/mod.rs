@@ -3,9 +3,11 @@
 //!
 //! Rules: every query is scoped by the session's user id (SEC-12); another user's connection
 //! is `NotFound`. A key that can withdraw is refused and never stored (SEC-14). Unlinking
-//! deletes the sealed credentials in the same transaction as the connection (SEC-3).
+//! deletes the sealed credentials in the same transaction as the connection (SEC-3). What the
+//! API asks a venue for a user is reused briefly and budgeted per user (`reads`).
 
 mod db;
+mod reads;
 mod service;
 
 use chrono::{DateTime, Duration, Utc};
@@ -16,6 +18,7 @@ use crate::brokers::{AccountSnapshot, BrokerEnvironment, BrokerError, BrokerKind
 use crate::db::DbError;
 use crate::db::types::Id;
 
+pub use reads::{CACHE_SECONDS, READ_BURST, READS_PER_MINUTE};
 pub use service::{Connections, LinkRequest};
 
 /// Credentials older than this should be replaced (SEC-16).
@@ -99,6 +102,9 @@ pub struct TradingAccount {
 pub struct AccountView {
     pub account: TradingAccount,
     pub snapshot: Option<AccountSnapshot>,
+    /// When the broker was asked (a read may be reused for [`CACHE_SECONDS`]); `None` when
+    /// it was not.
+    pub read_at: Option<DateTime<Utc>>,
 }
 
 /// Why a connection operation failed; each maps to one stable API error code.
@@ -127,6 +133,9 @@ pub enum ConnectionError {
     Broker(#[from] BrokerError),
     #[error("no such broker connection")]
     NotFound,
+    /// The user's budget of broker reads is spent for now.
+    #[error("too many broker reads; try again in {retry_after_seconds} seconds")]
+    RateLimited { retry_after_seconds: i64 },
     #[error(transparent)]
     Auth(#[from] AuthError),
     #[error("internal error: {0}")]

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 
 use super::db::{self, CheckResult, ConnectionRow, SecretRow};
+use super::reads::Reads;
 use super::{
     AccountView, Connection, ConnectionError, ConnectionStatus, TradingAccount, trade_only_guidance,
 };
@@ -13,8 +14,8 @@ use crate::auth::{Auth, RequestMeta, SecurityEventKind, User};
 use crate::brokers::credentials::Field;
 use crate::brokers::paper::DEFAULT_STARTING_BALANCE;
 use crate::brokers::{
-    BrokerAccount, BrokerAdapter, BrokerEnvironment, BrokerError, BrokerKind, Brokers, Credentials,
-    KeyPermissions,
+    AccountSnapshot, BrokerAccount, BrokerAdapter, BrokerEnvironment, BrokerError, BrokerKind,
+    Brokers, Credentials, KeyPermissions,
 };
 use crate::clock::Clock;
 use crate::db::Db;
@@ -46,6 +47,8 @@ pub struct Connections {
     auth: Auth,
     clock: Clock,
     adapters: Arc<Mutex<HashMap<Id, KeptAdapter>>>,
+    /// What the API asks venues for users: reused briefly, budgeted per user.
+    reads: Reads,
 }
 
 /// One adapter per connection, shared by the API and the copier while the credentials stay the
@@ -76,6 +79,7 @@ impl Connections {
             vault,
             brokers,
             auth,
+            reads: Reads::new(clock.clone()),
             clock,
             adapters: Arc::default(),
         }
@@ -225,6 +229,7 @@ impl Connections {
         if !db::record_check(&self.db, user.id, id, &check, Some((&secrets, &hint))).await? {
             return Err(ConnectionError::NotFound);
         }
+        self.reads.forget(id);
         self.auth
             .record_event(user.id, SecurityEventKind::BrokerCredentialsChanged, meta)
             .await?;
@@ -253,10 +258,27 @@ impl Connections {
     }
 
     /// Checks a connection against the broker now and records the outcome: a failure is not
-    /// an error of this call but the connection's status and `lastError`.
+    /// an error of this call but the connection's status and `lastError`. A venue connection
+    /// checked less than [`super::CACHE_SECONDS`] ago answers as recorded; tests of one
+    /// connection run one at a time (a caller who waited gets the check that just ran); each
+    /// check costs one of the user's broker reads.
     pub async fn test(&self, user: &User, id: Id) -> Result<Connection, ConnectionError> {
         let connection = self.get(user, id).await?;
-        self.check(&connection).await?;
+        if connection.broker == BrokerKind::Paper {
+            self.check(&connection).await?;
+            return self.get(user, id).await;
+        }
+        let _turn = self.reads.check_turn(id).await?;
+        let connection = self.get(user, id).await?;
+        if self.reads.checked_recently(&connection) {
+            return Ok(connection);
+        }
+        self.reads.take(user.id)?;
+        let checked = self.check(&connection).await;
+        // Whatever it found (refused credentials, other accounts), balances read before it
+        // no longer stand.
+        self.reads.forget(id);
+        checked?;
         self.get(user, id).await
     }
 
@@ -306,6 +328,7 @@ impl Connections {
             let meta = RequestMeta {
                 ip: std::net::IpAddr::from([127, 0, 0, 1]),
                 user_agent: Some("CopyTrade key check".to_owned()),
+                device: None,
             };
             self.auth
                 .record_event(
@@ -365,6 +388,7 @@ impl Connections {
         if let Ok(mut adapters) = self.adapters.lock() {
             adapters.remove(&id);
         }
+        self.reads.forget(id);
         tracing::info!(user = %user.id, connection = %id, "broker account unlinked");
         Ok(())
     }
@@ -414,18 +438,59 @@ impl Connections {
                 .map(|account| AccountView {
                     account,
                     snapshot: None,
+                    read_at: None,
                 })
                 .collect(),
         )
     }
 
     /// A connection's trading accounts with balance and positions as the broker reports them
-    /// now (`snapshot` is `None` for an account the broker could not be asked about).
+    /// (`snapshot` is `None` for an account the broker could not be asked about), for the API:
+    /// a venue's answer is reused for [`super::CACHE_SECONDS`] and each venue read costs one
+    /// of the owner's broker reads (`RateLimited` past them). The copier reads through
+    /// [`Self::adapter`] instead, never cached and never throttled.
     pub async fn accounts(
         &self,
         connection: &Connection,
     ) -> Result<Vec<AccountView>, ConnectionError> {
         let accounts = db::accounts(&self.db, connection.user_id, Some(connection.id)).await?;
+        let ids: Vec<String> = accounts.iter().map(|a| a.external_id.clone()).collect();
+        let (mut snapshots, read_at) = if connection.broker == BrokerKind::Paper {
+            // CopyTrade's own simulation: no venue to spare, and a fill shows at once.
+            (
+                self.read_snapshots(connection, &ids).await,
+                self.clock.now(),
+            )
+        } else {
+            // On a task of its own: a read the user paid for finishes and is kept even if the
+            // request goes away (a client gone, a sibling field's error).
+            let this = self.clone();
+            let connection = connection.clone();
+            let read = tokio::spawn(async move {
+                let read = || this.read_snapshots(&connection, &ids);
+                this.reads.snapshots(&connection, &ids, read).await
+            });
+            let outcome = read.await.map_err(|err| {
+                ConnectionError::Internal(format!("a broker read stopped: {err}"))
+            })??;
+            (outcome.snapshots, outcome.read_at)
+        };
+        Ok(accounts
+            .into_iter()
+            .map(|account| AccountView {
+                snapshot: snapshots.remove(&account.external_id).flatten(),
+                read_at: Some(read_at),
+                account,
+            })
+            .collect())
+    }
+
+    /// Asks the broker for each account's balance and positions; `None` where it failed.
+    async fn read_snapshots(
+        &self,
+        connection: &Connection,
+        accounts: &[String],
+    ) -> HashMap<String, Option<AccountSnapshot>> {
         let adapter = match self.adapter(connection).await {
             Ok(adapter) => Some(adapter),
             Err(err) => {
@@ -433,15 +498,15 @@ impl Connections {
                 None
             }
         };
-        let mut views = Vec::with_capacity(accounts.len());
+        let mut snapshots = HashMap::with_capacity(accounts.len());
         for account in accounts {
             let snapshot = match &adapter {
-                Some(adapter) => adapter.snapshot(&account.external_id).await.ok(),
+                Some(adapter) => adapter.snapshot(account).await.ok(),
                 None => None,
             };
-            views.push(AccountView { account, snapshot });
+            snapshots.insert(account.clone(), snapshot);
         }
-        Ok(views)
+        snapshots
     }
 
     /// The adapter of a stored connection: the one kept for it while its credentials are the
@@ -479,6 +544,12 @@ impl Connections {
         connection: &Connection,
         adapter: Arc<dyn BrokerAdapter>,
     ) -> Arc<dyn BrokerAdapter> {
+        // A venue's orders drop the balances read for the API, so a trade shows at once.
+        let adapter = if connection.broker == BrokerKind::Paper {
+            adapter
+        } else {
+            self.reads.drop_on_orders(connection.id, adapter)
+        };
         let Ok(mut adapters) = self.adapters.lock() else {
             return adapter;
         };

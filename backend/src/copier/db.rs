@@ -238,9 +238,10 @@ pub struct SignalHead {
     pub webhook_id: Option<Id>,
     pub received_at: Ts,
     pub status: String,
-    pub raw_payload: String,
     pub parsed: Option<String>,
     pub dispatched_at: Option<Ts>,
+    /// The leader account a mirrored signal came from.
+    pub leader_account_id: Option<Id>,
 }
 
 /// A signal the copier makes itself: a leader account's fill to mirror.
@@ -258,6 +259,7 @@ pub struct NewSignal {
     pub raw_payload: String,
     pub parsed: Option<String>,
     pub outcome: Option<String>,
+    pub leader_account_id: Option<Id>,
 }
 
 pub async fn insert_signal(db: &Db, row: &NewSignal) -> Result<(), DbError> {

@@ -9,12 +9,12 @@ use std::time::Duration;
 use futures_util::future::join_all;
 use governor::clock::Clock as _;
 use governor::{DefaultKeyedRateLimiter, RateLimiter};
-use tokio::sync::{Semaphore, broadcast};
+use tokio::sync::Semaphore;
 
 use super::db::{self, CopiedOrderRow, FollowerRow, GroupRow, SignalHead};
 use super::feed::Feeds;
 use super::plan::{self, Request, Sizing};
-use super::relay::Outbox;
+use super::relay::{LiveFeed, Outbox, UserEvents};
 use super::{CopierError, CopierEvent, CopyStatus, Follower, OrderUpdate};
 use crate::auth::User;
 use crate::brokers::{self, BrokerAdapter, BrokerError, BrokerKind, OrderState, OrderStatus};
@@ -82,7 +82,8 @@ pub(super) struct Inner {
     pub db: Db,
     pub clock: Clock,
     pub connections: Connections,
-    pub events: broadcast::Sender<CopierEvent>,
+    /// This instance's live subscribers, per user.
+    pub live: LiveFeed,
     pub feeds: Feeds,
     pub settings: CopierSettings,
     /// On PostgreSQL: the live feed shared with the other instances.
@@ -109,7 +110,6 @@ impl Copier {
         settings: CopierSettings,
         live_url: Option<String>,
     ) -> Self {
-        let (events, _) = broadcast::channel(4096);
         let in_flight = Semaphore::new(SIGNALS_IN_FLIGHT);
         let pacing = BrokerKind::ALL
             .into_iter()
@@ -121,7 +121,7 @@ impl Copier {
                 db,
                 clock,
                 connections,
-                events,
+                live: LiveFeed::default(),
                 feeds: Feeds::default(),
                 settings,
                 outbox: live_url.map(Outbox::new),
@@ -138,17 +138,18 @@ impl Copier {
         Ts::new(self.inner.clock.now())
     }
 
-    /// The live feed of every user; subscribers keep their own user's events.
-    pub fn subscribe(&self) -> broadcast::Receiver<CopierEvent> {
-        self.inner.events.subscribe()
+    /// The live feed of one user: only their own events ever reach it.
+    pub fn subscribe(&self, user: Id) -> UserEvents {
+        self.inner.live.subscribe(user)
     }
 
+    /// Hands an event to its user's subscribers, on this instance and the others.
     pub(super) fn publish(&self, event: CopierEvent) {
+        // The other instances may have subscribers even when this one has none.
         if let Some(outbox) = &self.inner.outbox {
             outbox.send(&event);
         }
-        // Nobody listening is fine.
-        let _ = self.inner.events.send(event);
+        self.inner.live.deliver(event);
     }
 
     fn publish_order(&self, user: Id, row: &CopiedOrderRow) {

@@ -80,6 +80,18 @@ impl Copier {
             })?),
             None => None,
         };
+        // Another user's group or account is not found here either, rather than an empty
+        // page (SEC-12).
+        if let Some(group) = filter.copy_group_id {
+            self.group(user, group).await?;
+        }
+        if let Some(account) = filter.trading_account_id {
+            self.inner
+                .connections
+                .account_of(user.id, account)
+                .await
+                .map_err(|_| CopierError::NotFound("trading account"))?;
+        }
         let user_id = user.id;
         let filter_copies = filter.about_copies();
         let (group, account, status) = (

@@ -63,6 +63,8 @@ impl Copier {
             sentiment: None,
             id: Some(fill.execution_id.clone()),
         };
+        // What the log shows of it; the leader travels in its own column, never read back
+        // from a payload.
         let raw = json!({
             "leaderAccountId": account.to_string(),
             "symbol": fill.symbol,
@@ -86,6 +88,7 @@ impl Copier {
             raw_payload: raw,
             parsed: serde_json::to_string(&signal).ok(),
             outcome: None,
+            leader_account_id: Some(account),
         };
         db::insert_signal(self.db(), &row).await?;
         self.spawn_dispatch(row.id);
@@ -93,12 +96,8 @@ impl Copier {
     }
 }
 
-/// The leader account a mirrored signal came from.
+/// The leader account a mirrored signal came from: its typed column, set only by
+/// [`Copier::mirror`]. A payload (which a webhook's sender writes) never names a leader.
 pub(super) fn leader_of(head: &SignalHead) -> Option<Id> {
-    serde_json::from_str::<serde_json::Value>(&head.raw_payload)
-        .ok()?
-        .get("leaderAccountId")?
-        .as_str()?
-        .parse()
-        .ok()
+    head.leader_account_id
 }

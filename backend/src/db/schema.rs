@@ -38,6 +38,50 @@ diesel::table! {
         email -> Text,
         succeeded -> Bool,
         attempted_at -> DbTime,
+        device -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+
+    registration_attempts (id) {
+        id -> DbUuid,
+        ip -> Text,
+        attempted_at -> DbTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+
+    api_tokens (id) {
+        id -> DbUuid,
+        user_id -> DbUuid,
+        name -> Text,
+        scopes -> Text,
+        token_hash -> Text,
+        token_hint -> Text,
+        created_at -> DbTime,
+        expires_at -> DbTime,
+        last_used_at -> Nullable<DbTime>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+
+    deleted_account_events (id) {
+        id -> DbUuid,
+        email_hash -> Text,
+        kind -> Text,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        created_at -> DbTime,
+        deleted_at -> DbTime,
     }
 }
 
@@ -57,7 +101,14 @@ diesel::table! {
 
 diesel::joinable!(security_events -> users (user_id));
 diesel::joinable!(backup_codes -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(users, login_attempts, security_events, backup_codes);
+diesel::joinable!(api_tokens -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    login_attempts,
+    security_events,
+    backup_codes,
+    api_tokens
+);
 
 diesel::table! {
     use diesel::sql_types::*;
@@ -178,6 +229,20 @@ diesel::table! {
         allowed_ips -> Text,
         created_at -> DbTime,
         last_signal_at -> Nullable<DbTime>,
+        signing_secret -> Nullable<Binary>,
+        budget_full_at -> Nullable<DbTime>,
+        refusal_budget_full_at -> Nullable<DbTime>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+
+    webhook_signatures (webhook_id, digest) {
+        webhook_id -> DbUuid,
+        digest -> Text,
+        signed_at -> DbTime,
     }
 }
 
@@ -199,6 +264,7 @@ diesel::table! {
         error -> Nullable<Text>,
         outcome -> Nullable<Text>,
         dispatched_at -> Nullable<DbTime>,
+        leader_account_id -> Nullable<DbUuid>,
     }
 }
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::error::auth_error;
 use super::request::RequestContext;
-use crate::auth::{self, Auth, SecurityEventKind};
+use crate::auth::{self, Auth, Scope, SecurityEventKind};
 
 /// A CopyTrade user.
 #[derive(SimpleObject)]
@@ -57,7 +57,10 @@ pub struct AccountQuery;
 impl AccountQuery {
     /// The logged-in user.
     async fn me(&self, ctx: &Context<'_>) -> Result<UserObject> {
-        Ok(RequestContext::of(ctx)?.user()?.clone().into())
+        Ok(RequestContext::of(ctx)?
+            .user_with(Scope::Read)?
+            .clone()
+            .into())
     }
 
     /// The logged-in user's security log, newest first (at most 200).
@@ -134,7 +137,30 @@ impl AccountMutation {
         Ok(request.start_session(ctx, session))
     }
 
-    /// Sets a new password; every other session ends, and this one gets a fresh token.
+    /// Confirms it is you (password, plus the code when two-factor login is on): a fresh
+    /// session in sudo mode for 2 hours. Sensitive changes answer `REAUTH_REQUIRED` without it.
+    async fn reauthenticate(
+        &self,
+        ctx: &Context<'_>,
+        password: String,
+        totp_code: Option<String>,
+    ) -> Result<AuthPayload> {
+        let request = RequestContext::of(ctx)?;
+        let session = ctx
+            .data::<Auth>()?
+            .reauthenticate(
+                request.user()?,
+                &password,
+                totp_code.as_deref(),
+                &request.meta,
+            )
+            .await
+            .map_err(auth_error)?;
+        Ok(request.start_session(ctx, session))
+    }
+
+    /// Sets a new password; every other session and every API token ends, and this session
+    /// gets a fresh token.
     async fn change_password(
         &self,
         ctx: &Context<'_>,
@@ -211,11 +237,17 @@ impl AccountMutation {
         })
     }
 
-    /// Turns two-factor login on; returns 10 one-time backup codes, shown only this once.
-    async fn confirm_totp(&self, ctx: &Context<'_>, code: String) -> Result<Vec<String>> {
+    /// Turns two-factor login on (needs the password and the authenticator's first code);
+    /// returns 10 one-time backup codes, shown only this once.
+    async fn confirm_totp(
+        &self,
+        ctx: &Context<'_>,
+        code: String,
+        password: String,
+    ) -> Result<Vec<String>> {
         let request = RequestContext::of(ctx)?;
         ctx.data::<Auth>()?
-            .confirm_totp(request.user()?, &code, &request.meta)
+            .confirm_totp(request.sudo_user()?, &code, &password, &request.meta)
             .await
             .map_err(auth_error)
     }
@@ -243,7 +275,7 @@ impl AccountMutation {
     ) -> Result<Vec<String>> {
         let request = RequestContext::of(ctx)?;
         ctx.data::<Auth>()?
-            .regenerate_backup_codes(request.user()?, &totp_code, &request.meta)
+            .regenerate_backup_codes(request.sudo_user()?, &totp_code, &request.meta)
             .await
             .map_err(auth_error)
     }

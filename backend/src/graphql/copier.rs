@@ -7,11 +7,12 @@ use async_graphql::{
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use tokio_stream::StreamExt;
-use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError as Missed;
 
-use super::error::copier_error;
+use super::error::{auth_error, copier_error};
 use super::request::RequestContext;
 use super::webhooks::SignalObject;
+use crate::auth::{Auth, Scope, SecurityEventKind};
 use crate::brokers::{Exit, OrderType, Side};
 use crate::copier::plan::Request;
 use crate::copier::{
@@ -350,7 +351,7 @@ pub struct CopierQuery;
 impl CopierQuery {
     /// The logged-in user's copy groups with their followers, oldest first.
     async fn copy_groups(&self, ctx: &Context<'_>) -> Result<Vec<CopyGroupObject>> {
-        let user = RequestContext::of(ctx)?.user()?;
+        let user = RequestContext::of(ctx)?.user_with(Scope::Read)?;
         let copier = ctx.data::<Copier>()?;
         let groups = copier.groups(user).await.map_err(copier_error)?;
         let mut followers = copier.followers(user, None).await.map_err(copier_error)?;
@@ -374,7 +375,7 @@ impl CopierQuery {
         after: Option<String>,
         filter: Option<TradeLogFilterInput>,
     ) -> Result<TradeLogConnection> {
-        let user = RequestContext::of(ctx)?.user()?;
+        let user = RequestContext::of(ctx)?.user_with(Scope::Read)?;
         let filter = filter.unwrap_or_default();
         let filter = TradeLogFilter {
             copy_group_id: optional_id(&filter.copy_group_id, "copy group")?,
@@ -414,7 +415,7 @@ impl CopierQuery {
         ctx: &Context<'_>,
         #[graphql(default = 50)] first: i32,
     ) -> Result<Vec<FillObject>> {
-        let user = RequestContext::of(ctx)?.user()?;
+        let user = RequestContext::of(ctx)?.user_with(Scope::Read)?;
         Ok(ctx
             .data::<Copier>()?
             .recent_fills(user, i64::from(first))
@@ -437,7 +438,7 @@ impl CopierMutation {
         ctx: &Context<'_>,
         input: CreateCopyGroupInput,
     ) -> Result<CopyGroupObject> {
-        let user = RequestContext::of(ctx)?.user()?;
+        let user = RequestContext::of(ctx)?.sudo_user_with(Scope::Manage)?;
         let input = GroupInput {
             name: input.name,
             webhook_id: optional_id(&input.webhook_id, "webhook")?,
@@ -456,7 +457,7 @@ impl CopierMutation {
         ctx: &Context<'_>,
         input: UpdateCopyGroupInput,
     ) -> Result<CopyGroupObject> {
-        let user = RequestContext::of(ctx)?.user()?;
+        let user = RequestContext::of(ctx)?.sudo_user_with(Scope::Manage)?;
         let id = id_of(&input.id, "copy group")?;
         let copier = ctx.data::<Copier>()?;
         let changes = GroupInput {
@@ -480,7 +481,7 @@ impl CopierMutation {
 
     /// Deletes a group and its followers; its trade log stays.
     async fn delete_copy_group(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
-        let user = RequestContext::of(ctx)?.user()?;
+        let user = RequestContext::of(ctx)?.user_with(Scope::Manage)?;
         ctx.data::<Copier>()?
             .delete_group(user, id_of(&id, "copy group")?)
             .await
@@ -494,7 +495,7 @@ impl CopierMutation {
         id: ID,
         enabled: bool,
     ) -> Result<CopyGroupObject> {
-        let user = RequestContext::of(ctx)?.user()?;
+        let user = RequestContext::of(ctx)?.user_with(Scope::Trade)?;
         let id = id_of(&id, "copy group")?;
         let copier = ctx.data::<Copier>()?;
         let group = copier
@@ -516,7 +517,7 @@ impl CopierMutation {
         ctx: &Context<'_>,
         input: AddFollowerInput,
     ) -> Result<FollowerObject> {
-        let user = RequestContext::of(ctx)?.user()?;
+        let user = RequestContext::of(ctx)?.sudo_user_with(Scope::Manage)?;
         let group = id_of(&input.copy_group_id, "copy group")?;
         let account = id_of(&input.trading_account_id, "trading account")?;
         let settings = FollowerInput {
@@ -542,7 +543,7 @@ impl CopierMutation {
         ctx: &Context<'_>,
         input: UpdateFollowerInput,
     ) -> Result<FollowerObject> {
-        let user = RequestContext::of(ctx)?.user()?;
+        let user = RequestContext::of(ctx)?.sudo_user_with(Scope::Manage)?;
         let id = id_of(&input.id, "follower")?;
         let copier = ctx.data::<Copier>()?;
         let current = copier.follower(user, id).await.map_err(copier_error)?;
@@ -569,7 +570,7 @@ impl CopierMutation {
     }
 
     async fn remove_follower(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
-        let user = RequestContext::of(ctx)?.user()?;
+        let user = RequestContext::of(ctx)?.user_with(Scope::Manage)?;
         ctx.data::<Copier>()?
             .remove_follower(user, id_of(&id, "follower")?)
             .await
@@ -583,7 +584,7 @@ impl CopierMutation {
         id: ID,
         enabled: bool,
     ) -> Result<FollowerObject> {
-        let user = RequestContext::of(ctx)?.user()?;
+        let user = RequestContext::of(ctx)?.user_with(Scope::Trade)?;
         Ok(ctx
             .data::<Copier>()?
             .set_follower_enabled(user, id_of(&id, "follower")?, enabled)
@@ -595,12 +596,17 @@ impl CopierMutation {
     /// Pauses every copy group of the user at once; with `flatten`, also cancels the working
     /// orders and closes the positions of every follower account.
     async fn kill_switch(&self, ctx: &Context<'_>, flatten: bool) -> Result<KillSwitchResult> {
-        let user = RequestContext::of(ctx)?.user()?;
+        let request = RequestContext::of(ctx)?;
+        let user = request.user_with(Scope::Trade)?;
         let result = ctx
             .data::<Copier>()?
             .kill_switch(user, flatten)
             .await
             .map_err(copier_error)?;
+        ctx.data::<Auth>()?
+            .record_event(user.id, SecurityEventKind::KillSwitchUsed, &request.meta)
+            .await
+            .map_err(auth_error)?;
         Ok(KillSwitchResult {
             groups_paused: i32::try_from(result.groups_paused).unwrap_or(i32::MAX),
             accounts_flattened: result.accounts_flattened.into_iter().map(gql_id).collect(),
@@ -619,11 +625,13 @@ impl CopierMutation {
 #[derive(Default)]
 pub struct CopierSubscription;
 
-/// The live feed of the logged-in user only.
-fn own_events(ctx: &Context<'_>) -> Result<(Id, BroadcastStream<CopierEvent>)> {
-    let user = RequestContext::of(ctx)?.user()?.id;
-    let events = ctx.data::<Copier>()?.subscribe();
-    Ok((user, BroadcastStream::new(events)))
+/// The live feed of the logged-in user only: the copier hands each user's events to that
+/// user's subscriptions alone (the user checks below are a second line of defence).
+fn own_events(
+    ctx: &Context<'_>,
+) -> Result<(Id, impl Stream<Item = Result<CopierEvent, Missed>> + use<>)> {
+    let user = RequestContext::of(ctx)?.user_with(Scope::Read)?.id;
+    Ok((user, ctx.data::<Copier>()?.subscribe(user)))
 }
 
 #[Subscription]

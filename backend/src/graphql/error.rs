@@ -20,6 +20,10 @@ pub mod code {
     pub const EMAIL_TAKEN: &str = "EMAIL_TAKEN";
     pub const INTERNAL: &str = "INTERNAL";
     pub const NOT_FOUND: &str = "NOT_FOUND";
+    /// The caller cannot do this at all: an API token without the scope, or on an account field.
+    pub const FORBIDDEN: &str = "FORBIDDEN";
+    /// A sensitive change needs a password check from the last 2 hours: call `reauthenticate`.
+    pub const REAUTH_REQUIRED: &str = "REAUTH_REQUIRED";
     /// The key can withdraw funds: refused, nothing stored.
     pub const WITHDRAWAL_PERMISSION_REFUSED: &str = "WITHDRAWAL_PERMISSION_REFUSED";
     /// The key cannot trade what CopyTrade needs.
@@ -57,6 +61,7 @@ pub fn auth_error(err: AuthError) -> Error {
             ext.set("retryAfterSeconds", retry_after_seconds);
         }),
         AuthError::Unauthenticated => with_code(&err, code::UNAUTHENTICATED),
+        AuthError::NotFound(_) => with_code(&err, code::NOT_FOUND),
         AuthError::Internal(detail) => internal(&detail),
     }
 }
@@ -71,6 +76,12 @@ pub fn connection_error(err: ConnectionError) -> Error {
         }
         ConnectionError::TradingNotAllowed { .. } => with_code(&err, code::KEY_PERMISSION_REFUSED),
         ConnectionError::NotFound => with_code(&err, code::NOT_FOUND),
+        ConnectionError::RateLimited {
+            retry_after_seconds,
+        } => Error::new(err.to_string()).extend_with(|_, ext| {
+            ext.set("code", code::RATE_LIMITED);
+            ext.set("retryAfterSeconds", retry_after_seconds);
+        }),
         ConnectionError::Auth(auth) => auth_error(auth),
         ConnectionError::Broker(ref broker) => {
             let code = match broker {

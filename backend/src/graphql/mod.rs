@@ -5,12 +5,15 @@
 //! here. `schema.graphql` at the top of the repository is this schema's SDL, checked by a test.
 
 mod account;
+mod api_tokens;
 mod connections;
 mod copier;
 pub mod error;
+mod factor_limit;
 mod redact;
 pub mod request;
 mod server;
+pub mod transport;
 mod webhooks;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema};
@@ -30,6 +33,7 @@ pub type AppSchema = Schema<Query, Mutation, Subscription>;
 pub struct Query(
     server::ServerQuery,
     account::AccountQuery,
+    api_tokens::ApiTokensQuery,
     connections::ConnectionsQuery,
     webhooks::WebhooksQuery,
     copier::CopierQuery,
@@ -39,6 +43,7 @@ pub struct Query(
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     account::AccountMutation,
+    api_tokens::ApiTokensMutation,
     connections::ConnectionsMutation,
     webhooks::WebhooksMutation,
     copier::CopierMutation,
@@ -78,6 +83,8 @@ pub fn build_schema(
     .limit_complexity(MAX_COMPLEXITY)
     .limit_directives(MAX_DIRECTIVES)
     .extension(redact::RedactSyntaxErrors)
+    .extension(factor_limit::OneFactorCheckPerOperation)
+    .extension(transport::SocketRules)
     .data(info)
     .data(auth)
     .data(connections)

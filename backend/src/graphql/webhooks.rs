@@ -1,10 +1,13 @@
 //! Webhooks and received signals in the API: thin resolvers over [`crate::signals::Signals`].
+//! Creating and rotating a webhook and changing who may send to it go into the user's
+//! security log.
 
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::error::signals_error;
+use super::error::{auth_error, signals_error};
 use super::request::RequestContext;
+use crate::auth::{Auth, Scope, SecurityEventKind};
 use crate::db::types::Id;
 use crate::signals::{self, Receipt, SignalStatus, Signals, SignalsError, TRADINGVIEW_IPS};
 
@@ -16,7 +19,8 @@ pub struct WebhookObject {
     pub name: String,
     /// The last characters of the token, to tell tokens apart; the token is shown only once.
     pub token_hint: String,
-    /// Refuse signals without a valid `X-CopyTrade-Signature` header.
+    /// Refuse signals without a valid `X-CopyTrade-Signature` header (signed with the
+    /// signing secret).
     pub require_signature: bool,
     /// Addresses (IPs or CIDRs) allowed to send; empty: anyone with the URL.
     pub allowed_ips: Vec<String>,
@@ -38,14 +42,30 @@ impl From<signals::Webhook> for WebhookObject {
     }
 }
 
-/// A new or rotated webhook: `url` and `token` are shown this once.
+/// A new or rotated webhook: `url`, `token` and `signingSecret` are shown this once.
 #[derive(SimpleObject)]
 pub struct CreatedWebhook {
     pub webhook: WebhookObject,
     /// Paste into TradingView's alert "Webhook URL".
     pub url: String,
-    /// The secret part of the URL; also the key of `X-CopyTrade-Signature`.
+    /// The secret part of the URL. It does not sign requests: `signingSecret` does.
     pub token: String,
+    /// The key of `X-CopyTrade-Signature` (for senders that can set headers; TradingView
+    /// cannot): `t=<unix seconds>,v1=<hex HMAC-SHA256(signingSecret, "<t>.<raw body>")>`, the
+    /// key being this text exactly as shown. A timestamp more than 5 minutes from the server's
+    /// clock is refused, and each signature is accepted once. Rotated with the token.
+    pub signing_secret: String,
+}
+
+impl CreatedWebhook {
+    fn new(service: &Signals, created: signals::CreatedWebhook) -> Self {
+        Self {
+            url: service.url(&created.token),
+            signing_secret: created.signing_secret.expose().to_owned(),
+            token: created.token,
+            webhook: created.webhook.into(),
+        }
+    }
 }
 
 /// A received signal, as the log keeps it.
@@ -116,7 +136,7 @@ pub struct WebhooksQuery;
 impl WebhooksQuery {
     /// The logged-in user's webhooks, oldest first.
     async fn webhooks(&self, ctx: &Context<'_>) -> Result<Vec<WebhookObject>> {
-        let user = RequestContext::of(ctx)?.user()?;
+        let user = RequestContext::of(ctx)?.user_with(Scope::Read)?;
         let webhooks = ctx
             .data::<Signals>()?
             .webhooks(user)
@@ -132,7 +152,7 @@ impl WebhooksQuery {
         webhook_id: Option<ID>,
         #[graphql(default = 20)] first: i32,
     ) -> Result<Vec<SignalObject>> {
-        let user = RequestContext::of(ctx)?.user()?;
+        let user = RequestContext::of(ctx)?.user_with(Scope::Read)?;
         let webhook = webhook_id.as_ref().map(parse_id).transpose()?;
         let signals = ctx
             .data::<Signals>()?
@@ -148,34 +168,37 @@ pub struct WebhooksMutation;
 
 #[Object]
 impl WebhooksMutation {
-    /// A new webhook; its URL and token are shown only in this answer.
+    /// A new webhook; its URL, token and signing secret are shown only in this answer.
     async fn create_webhook(&self, ctx: &Context<'_>, name: String) -> Result<CreatedWebhook> {
-        let user = RequestContext::of(ctx)?.user()?;
+        let user = RequestContext::of(ctx)?.sudo_user_with(Scope::Manage)?;
         let service = ctx.data::<Signals>()?;
         let created = service
             .create_webhook(user, &name)
             .await
             .map_err(signals_error)?;
-        Ok(CreatedWebhook {
-            url: service.url(&created.token),
-            token: created.token,
-            webhook: created.webhook.into(),
-        })
+        let meta = &RequestContext::of(ctx)?.meta;
+        ctx.data::<Auth>()?
+            .record_event(user.id, SecurityEventKind::WebhookCreated, meta)
+            .await
+            .map_err(auth_error)?;
+        Ok(CreatedWebhook::new(service, created))
     }
 
-    /// A new token for the webhook; the old URL stops working at once.
+    /// A new token and signing secret for the webhook; the old URL and the old secret stop
+    /// working at once.
     async fn rotate_webhook_token(&self, ctx: &Context<'_>, id: ID) -> Result<CreatedWebhook> {
-        let user = RequestContext::of(ctx)?.user()?;
+        let user = RequestContext::of(ctx)?.sudo_user_with(Scope::Manage)?;
         let service = ctx.data::<Signals>()?;
         let created = service
             .rotate_token(user, parse_id(&id)?)
             .await
             .map_err(signals_error)?;
-        Ok(CreatedWebhook {
-            url: service.url(&created.token),
-            token: created.token,
-            webhook: created.webhook.into(),
-        })
+        let meta = &RequestContext::of(ctx)?.meta;
+        ctx.data::<Auth>()?
+            .record_event(user.id, SecurityEventKind::WebhookRotated, meta)
+            .await
+            .map_err(auth_error)?;
+        Ok(CreatedWebhook::new(service, created))
     }
 
     /// Renames the webhook, or changes who may send to it.
@@ -185,7 +208,7 @@ impl WebhooksMutation {
         id: ID,
         input: UpdateWebhookInput,
     ) -> Result<WebhookObject> {
-        let user = RequestContext::of(ctx)?.user()?;
+        let user = RequestContext::of(ctx)?.sudo_user_with(Scope::Manage)?;
         let preset: Vec<String>;
         let allowed = if input.tradingview_only {
             preset = TRADINGVIEW_IPS.iter().map(|ip| (*ip).to_owned()).collect();
@@ -193,7 +216,7 @@ impl WebhooksMutation {
         } else {
             input.allowed_ips.as_deref()
         };
-        let webhook = ctx
+        let updated = ctx
             .data::<Signals>()?
             .update_webhook(
                 user,
@@ -204,7 +227,14 @@ impl WebhooksMutation {
             )
             .await
             .map_err(signals_error)?;
-        Ok(webhook.into())
+        if updated.access_changed {
+            let meta = &RequestContext::of(ctx)?.meta;
+            ctx.data::<Auth>()?
+                .record_event(user.id, SecurityEventKind::WebhookAccessChanged, meta)
+                .await
+                .map_err(auth_error)?;
+        }
+        Ok(updated.webhook.into())
     }
 
     /// Sends a signal to the webhook as if it came in over its URL (default: buy 1 ES1! at
@@ -215,7 +245,7 @@ impl WebhooksMutation {
         id: ID,
         payload: Option<String>,
     ) -> Result<TestSignalResult> {
-        let user = RequestContext::of(ctx)?.user()?;
+        let user = RequestContext::of(ctx)?.user_with(Scope::Manage)?;
         let payload = payload.unwrap_or_else(|| SAMPLE_SIGNAL.to_owned());
         if payload.len() > crate::signals::MAX_SIGNAL_BYTES {
             return Err(signals_error(SignalsError::InvalidInput {
@@ -256,11 +286,11 @@ impl WebhooksMutation {
                 signal, message, ..
             } => TestSignalResult {
                 status: "rejected".into(),
-                signal_id: id(signal),
+                signal_id: signal.and_then(id),
                 error_field: None,
                 error: Some(message),
             },
-            Receipt::RateLimited | Receipt::NotFound => {
+            Receipt::RateLimited { .. } | Receipt::NotFound => {
                 return Err(signals_error(SignalsError::NotFound));
             }
         })
@@ -268,7 +298,7 @@ impl WebhooksMutation {
 
     /// Deletes the webhook; its URL stops working. The signals it received stay in the log.
     async fn delete_webhook(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
-        let user = RequestContext::of(ctx)?.user()?;
+        let user = RequestContext::of(ctx)?.user_with(Scope::Manage)?;
         ctx.data::<Signals>()?
             .delete_webhook(user, parse_id(&id)?)
             .await

@@ -26,6 +26,10 @@ pub fn request_meta(state: &AppState, headers: &HeaderMap, extensions: &Extensio
         .iter()
         .filter_map(|value| value.to_str().ok());
     RequestMeta {
+        device: crate::graphql::request::device_cookie(
+            headers,
+            is_https(state, headers, extensions),
+        ),
         ip: state
             .trusted_proxies
             .client_ip(peer_ip(extensions), forwarded_for),

@@ -3,7 +3,10 @@
 //! The body is read whatever its content type (TradingView sends JSON as `text/plain`), up to
 //! 16 KiB. The answer comes once the signal is stored, before any broker is called:
 //! `202 {"signalId", "status": "accepted"}`, `200 {"status": "duplicate", "signalId": <first>}`,
-//! `400` naming the field that is wrong, `404` for an unknown token (nothing else said).
+//! `400` naming the field that is wrong, `404` for an unknown token (nothing else said), `403`
+//! for a sender outside the webhook's allowed addresses, `401` for a missing, wrong, stale or
+//! replayed `X-CopyTrade-Signature`, `429` with `retry-after` past the webhook's budget. The
+//! order of those checks is the service's (`crate::signals`).
 
 use axum::Json;
 use axum::body::Body;
@@ -15,7 +18,7 @@ use serde_json::json;
 
 use super::AppState;
 use super::client::request_meta;
-use crate::signals::{Intake, MAX_SIGNAL_BYTES, Receipt};
+use crate::signals::{Intake, MAX_SIGNAL_BYTES, Receipt, SIGNATURE_HEADER};
 
 pub async fn receive(
     State(state): State<AppState>,
@@ -30,9 +33,10 @@ pub async fn receive(
         );
     };
     let meta = request_meta(&state, &parts.headers, &parts.extensions);
+    // A header that is not visible ASCII reads as absent: refused if the webhook requires one.
     let signature = parts
         .headers
-        .get("x-copytrade-signature")
+        .get(SIGNATURE_HEADER)
         .and_then(|value| value.to_str().ok());
     let intake = Intake {
         token: &token,
@@ -61,18 +65,31 @@ pub async fn receive(
             signal,
             status,
             message,
-        }) => answer(
-            StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN),
-            json!({ "signalId": signal.to_string(), "status": "rejected", "error": { "message": message } }),
-        ),
-        Ok(Receipt::RateLimited) => {
+        }) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN);
+            match signal {
+                Some(signal) => answer(
+                    status,
+                    json!({ "signalId": signal.to_string(), "status": "rejected", "error": { "message": message } }),
+                ),
+                // Past the webhook's refusal budget: answered alike, not logged.
+                None => answer(
+                    status,
+                    json!({ "status": "rejected", "error": { "message": message } }),
+                ),
+            }
+        }
+        Ok(Receipt::RateLimited {
+            retry_after_seconds,
+        }) => {
             let mut response = answer(
                 StatusCode::TOO_MANY_REQUESTS,
                 json!({ "status": "rate_limited", "error": { "message": "too many signals on this webhook; slow down" } }),
             );
-            response
-                .headers_mut()
-                .insert(RETRY_AFTER, axum::http::HeaderValue::from_static("1"));
+            response.headers_mut().insert(
+                RETRY_AFTER,
+                axum::http::HeaderValue::from(retry_after_seconds),
+            );
             response
         }
         Ok(Receipt::NotFound) => answer(StatusCode::NOT_FOUND, json!({ "error": "not found" })),

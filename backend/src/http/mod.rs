@@ -10,6 +10,7 @@ mod hooks;
 mod live;
 mod request_limit;
 mod security_headers;
+mod security_txt;
 mod static_files;
 
 use std::sync::Arc;
@@ -26,6 +27,7 @@ use crate::db::Db;
 use crate::graphql::AppSchema;
 use crate::shutdown::Shutdown;
 
+pub use live::LiveSockets;
 pub use static_files::StaticFiles;
 
 /// What every handler can reach.
@@ -41,6 +43,8 @@ pub struct AppState {
     pub schema: AppSchema,
     pub static_files: Arc<StaticFiles>,
     pub shutdown: Shutdown,
+    /// The open WebSockets' keepalive and per-user count.
+    pub live: LiveSockets,
 }
 
 /// Builds the router with all routes and layers.
@@ -69,6 +73,10 @@ pub fn router(state: AppState, config: &Config) -> Router {
     Router::new()
         .merge(api)
         .route("/hooks/{token}", axum::routing::post(hooks::receive))
+        .route(
+            "/.well-known/security.txt",
+            security_txt::route(config, state.connections.clock_now()),
+        )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(static_files::serve)

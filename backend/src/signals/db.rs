@@ -1,11 +1,17 @@
 //! Webhook and signal queries, one body for both databases. Every owner-facing query filters by
 //! the user id.
+//!
+//! A webhook request is taken in one transaction under the webhook's lock (an advisory lock on
+//! PostgreSQL; SQLite has one writer): the signature is recorded as used, the budget spent and
+//! the signal stored together, so instances sharing the database agree on all three.
 
+use chrono::Duration;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
+use super::budget::Budget;
 use super::{SignalRecord, SignalStatus, Webhook};
-use crate::db::schema::{signals, webhooks};
+use crate::db::schema::{signals, webhook_signatures, webhooks};
 use crate::db::types::{Id, Ts};
 use crate::db::{Db, DbError, TxLock};
 use crate::with_conn;
@@ -24,6 +30,9 @@ pub struct WebhookRow {
     pub allowed_ips: String,
     pub created_at: Ts,
     pub last_signal_at: Option<Ts>,
+    /// Sealed by the vault (`signature::secret_ad`); `None` for a webhook made before signing
+    /// secrets existed, until its token is rotated.
+    pub signing_secret: Option<Vec<u8>>,
 }
 
 impl WebhookRow {
@@ -131,12 +140,24 @@ pub async fn webhook_by_token_hash(db: &Db, hash: &str) -> Result<Option<Webhook
     })
 }
 
-/// Replaces the token: the old one stops working at once. `false` if no such webhook.
-pub async fn set_token(db: &Db, user: Id, id: Id, hash: &str, hint: &str) -> Result<bool, DbError> {
+/// A new token and signing secret (sealed) for a webhook.
+pub struct NewToken<'a> {
+    pub hash: &'a str,
+    pub hint: &'a str,
+    pub signing_secret: &'a [u8],
+}
+
+/// Replaces the token and the signing secret together: the old ones stop working at once.
+/// `false` if no such webhook.
+pub async fn set_token(db: &Db, user: Id, id: Id, token: &NewToken<'_>) -> Result<bool, DbError> {
     with_conn!(db, write, |c| {
         Ok(
             diesel::update(webhooks::table.find(id).filter(webhooks::user_id.eq(user)))
-                .set((webhooks::token_hash.eq(hash), webhooks::token_hint.eq(hint)))
+                .set((
+                    webhooks::token_hash.eq(token.hash),
+                    webhooks::token_hint.eq(token.hint),
+                    webhooks::signing_secret.eq(token.signing_secret),
+                ))
                 .execute(c)
                 .await?
                 == 1,
@@ -178,56 +199,210 @@ pub async fn delete_webhook(db: &Db, user: Id, id: Id) -> Result<bool, DbError> 
     })
 }
 
-/// Stores a signal unless it duplicates one: the same sender id on this webhook, or (without
-/// an id) the same body since `duplicate_since`. Returns the id of the stored signal, or
-/// `Err(first)` with the id of the signal it duplicates.
-pub async fn store_signal(
+/// A signature that matched, to record as used.
+pub struct SignatureUse<'a> {
+    pub digest: &'a str,
+    /// The signature's own timestamp.
+    pub signed_at: Ts,
+    /// Recorded signatures of this webhook signed before this are refused as stale anyway:
+    /// their rows go.
+    pub forget_before: Ts,
+}
+
+/// What a request from outside spends: a unit of the webhook's budget, and its signature.
+pub struct Spend<'a> {
+    pub budget: Budget,
+    pub signature: Option<SignatureUse<'a>>,
+}
+
+/// What became of a signal offered for storing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admitted {
+    Stored(Id),
+    /// The same signal came before (see [`admit_signal`]): nothing stored.
+    Duplicate(Id),
+    /// The signature was used already: nothing stored, no budget spent.
+    Replayed,
+    /// No budget left: nothing stored, try again after this long.
+    RateLimited(Duration),
+}
+
+/// Why a transaction taking a signal stopped: rolled back either way.
+enum Abort {
+    Limited(Duration),
+    Db(DbError),
+}
+
+impl From<diesel::result::Error> for Abort {
+    fn from(err: diesel::result::Error) -> Self {
+        Self::Db(err.into())
+    }
+}
+
+impl From<DbError> for Abort {
+    fn from(err: DbError) -> Self {
+        Self::Db(err)
+    }
+}
+
+/// Takes a signal of a webhook, in one transaction under the webhook's lock: with `spend`
+/// (a request from outside), the signature is recorded as used (`Replayed` if it was
+/// already) and a unit of the budget spent (`RateLimited`, and nothing kept, if none is
+/// left); then the signal is stored unless it duplicates one: the same sender id on this
+/// webhook, or (without an id) the same body since `duplicate_since`. A duplicate spends the
+/// budget too. Test signals from the web app come without `spend`.
+pub async fn admit_signal(
     db: &Db,
     row: &SignalRow,
+    spend: Option<&Spend<'_>>,
     duplicate_since: Ts,
-) -> Result<Result<Id, Id>, DbError> {
-    with_conn!(db, write, |c| {
+) -> Result<Admitted, DbError> {
+    let now = row.received_at;
+    let taken = with_conn!(db, write, |c| {
         c.transaction(async |c| {
             let webhook = row.webhook_id;
             if let Some(webhook) = webhook {
-                // Serialises one webhook's de-duplication across instances.
+                // Serialises one webhook's signatures, budget and de-duplication across
+                // instances.
                 c.lock_for_tx(webhook.lock_key()).await?;
             }
-            if row.status == SignalStatus::Accepted.as_str() {
-                let earlier: Option<Id> = match &row.dedup_id {
-                    Some(dedup) => signals::table
-                        .filter(signals::webhook_id.eq(webhook))
-                        .filter(signals::dedup_id.eq(dedup))
-                        .select(signals::id)
-                        .first(c)
-                        .await
-                        .optional()?,
-                    None => signals::table
-                        .filter(signals::webhook_id.eq(webhook))
-                        .filter(signals::body_hash.eq(&row.body_hash))
-                        .filter(signals::status.eq(SignalStatus::Accepted.as_str()))
-                        .filter(signals::received_at.ge(duplicate_since))
-                        .order(signals::received_at)
-                        .select(signals::id)
-                        .first(c)
-                        .await
-                        .optional()?,
-                };
-                if let Some(first) = earlier {
-                    return Ok::<_, DbError>(Err(first));
+            let mut full_at = None;
+            if let (Some(spend), Some(webhook)) = (spend, webhook) {
+                if let Some(signature) = &spend.signature {
+                    diesel::delete(
+                        webhook_signatures::table
+                            .filter(webhook_signatures::webhook_id.eq(webhook))
+                            .filter(webhook_signatures::signed_at.lt(signature.forget_before)),
+                    )
+                    .execute(c)
+                    .await?;
+                    let recorded = diesel::insert_into(webhook_signatures::table)
+                        .values((
+                            webhook_signatures::webhook_id.eq(webhook),
+                            webhook_signatures::digest.eq(signature.digest),
+                            webhook_signatures::signed_at.eq(signature.signed_at),
+                        ))
+                        .on_conflict_do_nothing()
+                        .execute(c)
+                        .await?;
+                    if recorded == 0 {
+                        return Ok::<_, Abort>(Admitted::Replayed);
+                    }
                 }
+                let current: Option<Ts> = webhooks::table
+                    .find(webhook)
+                    .select(webhooks::budget_full_at)
+                    .first::<Option<Ts>>(c)
+                    .await
+                    .optional()?
+                    .flatten();
+                // Rolls back the signature just recorded: the sender may send it again.
+                full_at = Some(spend.budget.spend(current, now).map_err(Abort::Limited)?);
+            }
+            // Rejected signals never repeat: they are always kept.
+            let earlier: Option<Id> = if row.status != SignalStatus::Accepted.as_str() {
+                None
+            } else if let Some(dedup) = &row.dedup_id {
+                signals::table
+                    .filter(signals::webhook_id.eq(webhook))
+                    .filter(signals::dedup_id.eq(dedup))
+                    .select(signals::id)
+                    .first(c)
+                    .await
+                    .optional()?
+            } else {
+                signals::table
+                    .filter(signals::webhook_id.eq(webhook))
+                    .filter(signals::body_hash.eq(&row.body_hash))
+                    .filter(signals::status.eq(SignalStatus::Accepted.as_str()))
+                    .filter(signals::received_at.ge(duplicate_since))
+                    .order(signals::received_at)
+                    .select(signals::id)
+                    .first(c)
+                    .await
+                    .optional()?
+            };
+            if let Some(first) = earlier {
+                if let (Some(webhook), Some(full_at)) = (webhook, full_at) {
+                    diesel::update(webhooks::table.find(webhook))
+                        .set(webhooks::budget_full_at.eq(full_at))
+                        .execute(c)
+                        .await?;
+                }
+                return Ok(Admitted::Duplicate(first));
             }
             diesel::insert_into(signals::table)
                 .values(row)
                 .execute(c)
                 .await?;
             if let Some(webhook) = webhook {
-                diesel::update(webhooks::table.find(webhook))
-                    .set(webhooks::last_signal_at.eq(row.received_at))
-                    .execute(c)
-                    .await?;
+                let touched = diesel::update(webhooks::table.find(webhook));
+                match full_at {
+                    Some(full_at) => {
+                        touched
+                            .set((
+                                webhooks::last_signal_at.eq(now),
+                                webhooks::budget_full_at.eq(full_at),
+                            ))
+                            .execute(c)
+                            .await?
+                    }
+                    None => {
+                        touched
+                            .set(webhooks::last_signal_at.eq(now))
+                            .execute(c)
+                            .await?
+                    }
+                };
             }
-            Ok(Ok(row.id))
+            Ok(Admitted::Stored(row.id))
+        })
+        .await
+    });
+    match taken {
+        Ok(admitted) => Ok(admitted),
+        Err(Abort::Limited(wait)) => Ok(Admitted::RateLimited(wait)),
+        Err(Abort::Db(err)) => Err(err),
+    }
+}
+
+/// Stores a refused request (wrong address or signature) in the log, as rejected, unless the
+/// webhook's refusal budget is spent: then `None`, nothing kept. The refusals have a budget of
+/// their own, so that they cannot spend the one of real signals, nor fill the log.
+pub async fn store_refusal(
+    db: &Db,
+    row: &SignalRow,
+    budget: Budget,
+) -> Result<Option<Id>, DbError> {
+    let now = row.received_at;
+    with_conn!(db, write, |c| {
+        c.transaction(async |c| {
+            let Some(webhook) = row.webhook_id else {
+                return Ok::<_, DbError>(None);
+            };
+            c.lock_for_tx(webhook.lock_key()).await?;
+            let current: Option<Ts> = webhooks::table
+                .find(webhook)
+                .select(webhooks::refusal_budget_full_at)
+                .first::<Option<Ts>>(c)
+                .await
+                .optional()?
+                .flatten();
+            let Ok(full_at) = budget.spend(current, now) else {
+                return Ok(None);
+            };
+            diesel::insert_into(signals::table)
+                .values(row)
+                .execute(c)
+                .await?;
+            diesel::update(webhooks::table.find(webhook))
+                .set((
+                    webhooks::last_signal_at.eq(now),
+                    webhooks::refusal_budget_full_at.eq(full_at),
+                ))
+                .execute(c)
+                .await?;
+            Ok(Some(row.id))
         })
         .await
     })

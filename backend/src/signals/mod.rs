@@ -2,22 +2,31 @@
 //! every signal received, accepted or rejected, in the user's log.
 //!
 //! Rules: a webhook's token is at least 256 random bits, shown once and stored only as its
-//! SHA-256 (SEC-18); an unknown or rotated token is a plain 404 that reveals nothing. A signal
-//! is stored before anything acts on it, and a malformed one is stored too, as rejected, with
-//! what was wrong (SEC-17). The same `id` again, or the same body within 5 seconds, is a
-//! duplicate and places nothing.
+//! SHA-256 (SEC-18); an unknown or rotated token is a plain 404 that reveals nothing. Its
+//! signing secret (the key of `X-CopyTrade-Signature`) is another 256 random bits, shown once
+//! with the token, sealed by the vault, and rotated with the token; a signed request is taken
+//! once, within 5 minutes of its timestamp ([`signature`]). A signal is stored before anything
+//! acts on it, and a malformed one is stored too, as rejected, with what was wrong (SEC-17).
+//! The same `id` again, or the same body within 5 seconds, is a duplicate and places nothing.
+//! Each webhook's budget is kept in the database ([`budget`]), so it holds across instances.
 
+mod budget;
 mod db;
+mod intake;
 pub mod parse;
 mod service;
+pub mod signature;
 
 use chrono::{DateTime, Utc};
 
 use crate::db::DbError;
 use crate::db::types::Id;
+use crate::vault::SecretString;
 
 pub(crate) use db::SignalRow;
-pub use service::{Intake, Receipt, Signals};
+pub use intake::{Intake, Receipt, SIGNATURE_HEADER};
+pub use service::Signals;
+pub(crate) use signature::secret_ad as signing_secret_ad;
 
 /// TradingView's alert senders (docs/brokers.md §8.2), for the one-click allow-list preset.
 pub const TRADINGVIEW_IPS: [&str; 4] = [
@@ -43,11 +52,20 @@ pub struct Webhook {
     pub last_signal_at: Option<DateTime<Utc>>,
 }
 
-/// A new or rotated webhook with its token: the only time the token is shown.
+/// A new or rotated webhook with its token and signing secret: the only time they are shown.
 #[derive(Debug, Clone)]
 pub struct CreatedWebhook {
     pub webhook: Webhook,
     pub token: String,
+    pub signing_secret: SecretString,
+}
+
+/// A webhook after a change, and whether who may send to it changed (the signature
+/// requirement or the allowed addresses), for the security log.
+#[derive(Debug, Clone)]
+pub struct UpdatedWebhook {
+    pub webhook: Webhook,
+    pub access_changed: bool,
 }
 
 /// Whether a signal was taken.

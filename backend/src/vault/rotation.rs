@@ -13,9 +13,10 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use super::{Vault, associated_data, key_id};
+use crate::auth::SecurityEventKind;
 use crate::auth::seed_ad;
-use crate::db::schema::{broker_secrets, users};
-use crate::db::types::Id;
+use crate::db::schema::{broker_secrets, security_events, users, webhooks};
+use crate::db::types::{Id, Ts};
 use crate::db::{Db, DbError};
 use crate::with_conn;
 
@@ -44,6 +45,8 @@ pub type KeyCensus = BTreeMap<u32, u64>;
 
 /// One record to rewrite: where it is, what it held and what it will hold.
 struct Reseal {
+    /// Whose record it is (told in their security log once it is rewritten).
+    owner: Id,
     key: RecordKey,
     old: Vec<u8>,
     new: Vec<u8>,
@@ -53,6 +56,7 @@ enum RecordKey {
     Secret { connection: Id, field: String },
     TotpSeed { user: Id },
     TotpPending { user: Id },
+    WebhookSigningSecret { webhook: Id },
 }
 
 /// Re-encrypts every record not under the active key, `batch` records per transaction.
@@ -61,6 +65,7 @@ pub async fn rotate(db: &Db, vault: &Vault, batch: usize) -> Result<RotationRepo
     let mut report = RotationReport::default();
     rotate_broker_secrets(db, vault, batch, &mut report).await?;
     rotate_totp_seeds(db, vault, batch, &mut report).await?;
+    rotate_webhook_secrets(db, vault, batch, &mut report).await?;
     Ok(report)
 }
 
@@ -97,12 +102,26 @@ pub async fn census(db: &Db) -> Result<KeyCensus, DbError> {
     for (seed, pending) in &seeds {
         seed.iter().chain(pending).for_each(|blob| count(blob));
     }
+    let webhook_secrets: Vec<Option<Vec<u8>>> = with_conn!(db, read, |c| {
+        Ok::<_, DbError>(
+            webhooks::table
+                .filter(webhooks::signing_secret.is_not_null())
+                .select(webhooks::signing_secret)
+                .load(c)
+                .await?,
+        )
+    })?;
+    webhook_secrets
+        .iter()
+        .flatten()
+        .for_each(|blob| count(blob));
     Ok(census)
 }
 
 /// Decides what to do with one blob.
 fn plan(
     vault: &Vault,
+    owner: Id,
     key: RecordKey,
     blob: Vec<u8>,
     ad: &[u8],
@@ -114,6 +133,7 @@ fn plan(
     }
     match vault.reseal(&blob, ad) {
         Ok(new) => Some(Reseal {
+            owner,
             key,
             old: blob,
             new,
@@ -166,6 +186,7 @@ async fn rotate_broker_secrets(
                 let ad = associated_data(&user.to_string(), &connection.to_string(), &field);
                 plan(
                     vault,
+                    user,
                     RecordKey::Secret { connection, field },
                     blob,
                     &ad,
@@ -213,11 +234,19 @@ async fn rotate_totp_seeds(
         for (user, (seed, pending)) in rows {
             let ad = seed_ad(user);
             if let Some(blob) = seed {
-                plans.extend(plan(vault, RecordKey::TotpSeed { user }, blob, &ad, report));
+                plans.extend(plan(
+                    vault,
+                    user,
+                    RecordKey::TotpSeed { user },
+                    blob,
+                    &ad,
+                    report,
+                ));
             }
             if let Some(blob) = pending {
                 plans.extend(plan(
                     vault,
+                    user,
                     RecordKey::TotpPending { user },
                     blob,
                     &ad,
@@ -225,6 +254,52 @@ async fn rotate_totp_seeds(
                 ));
             }
         }
+        write(db, &plans, report).await?;
+        if done {
+            return Ok(());
+        }
+    }
+}
+
+async fn rotate_webhook_secrets(
+    db: &Db,
+    vault: &Vault,
+    batch: usize,
+    report: &mut RotationReport,
+) -> Result<(), DbError> {
+    let mut after: Option<Id> = None;
+    loop {
+        let rows: Vec<(Id, Id, Option<Vec<u8>>)> = with_conn!(db, read, |c| {
+            let mut query = webhooks::table
+                .filter(webhooks::signing_secret.is_not_null())
+                .select((webhooks::id, webhooks::user_id, webhooks::signing_secret))
+                .order(webhooks::id)
+                .limit(batch as i64)
+                .into_boxed();
+            if let Some(last) = after {
+                query = query.filter(webhooks::id.gt(last));
+            }
+            Ok::<_, DbError>(query.load(c).await?)
+        })?;
+        let Some((last, ..)) = rows.last() else {
+            return Ok(());
+        };
+        after = Some(*last);
+        let done = rows.len() < batch;
+        let plans: Vec<Reseal> = rows
+            .into_iter()
+            .filter_map(|(webhook, user, blob)| {
+                let ad = crate::signals::signing_secret_ad(user, webhook);
+                plan(
+                    vault,
+                    user,
+                    RecordKey::WebhookSigningSecret { webhook },
+                    blob?,
+                    &ad,
+                    report,
+                )
+            })
+            .collect();
         write(db, &plans, report).await?;
         if done {
             return Ok(());
@@ -240,6 +315,7 @@ async fn write(db: &Db, plans: &[Reseal], report: &mut RotationReport) -> Result
     let written: u64 = with_conn!(db, write, |c| {
         c.transaction(async |c| {
             let mut written = 0u64;
+            let mut owners = std::collections::HashSet::new();
             for plan in plans {
                 let updated = match &plan.key {
                     RecordKey::Secret { connection, field } => {
@@ -273,8 +349,34 @@ async fn write(db: &Db, plans: &[Reseal], report: &mut RotationReport) -> Result
                         .execute(c)
                         .await?
                     }
+                    RecordKey::WebhookSigningSecret { webhook } => {
+                        diesel::update(
+                            webhooks::table
+                                .find(*webhook)
+                                .filter(webhooks::signing_secret.eq(&plan.old)),
+                        )
+                        .set(webhooks::signing_secret.eq(&plan.new))
+                        .execute(c)
+                        .await?
+                    }
                 };
                 written += updated as u64;
+                if updated > 0 {
+                    owners.insert(plan.owner);
+                }
+            }
+            // Each owner's security log says so, in the same transaction as the rewrite.
+            for owner in owners {
+                diesel::insert_into(security_events::table)
+                    .values((
+                        security_events::id.eq(Id::new()),
+                        security_events::user_id.eq(owner),
+                        security_events::kind.eq(SecurityEventKind::VaultKeyRotated.as_str()),
+                        security_events::user_agent.eq("copytrade rotate-master-key"),
+                        security_events::created_at.eq(Ts::new(chrono::Utc::now())),
+                    ))
+                    .execute(c)
+                    .await?;
             }
             Ok::<_, DbError>(written)
         })

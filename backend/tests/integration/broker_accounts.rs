@@ -1,6 +1,9 @@
 //! Linking broker accounts, as a trader does it through the API: the paper broker end to end,
 //! credentials that never leak (SEC-3), one trader never touching another's connection
-//! (SEC-12), and master-key rotation while the server keeps reading (SEC-2).
+//! (SEC-12), master-key rotation while the server keeps reading (SEC-2), and balance reads
+//! that a looping or flooding client cannot turn into a storm at the venue.
+
+mod reads;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -44,7 +47,7 @@ fn market(client_order_id: &str, side: Side, quantity: f64, price: f64) -> Order
 }
 
 /// The adapter the copier would use for the trader's first connection.
-async fn paper_adapter(app: &TestApp, email: &str) -> (Arc<dyn BrokerAdapter>, String) {
+async fn first_adapter(app: &TestApp, email: &str) -> (Arc<dyn BrokerAdapter>, String) {
     let connections = &app.app.state.connections;
     let user = copytrade::auth::User {
         id: user_id(app, email).await,
@@ -113,7 +116,7 @@ async fn a_paper_account_links_with_its_balance_and_its_orders_fill_and_move_pos
     assert_eq!(linked["accounts"][0]["positions"], json!([]));
 
     // The copier's side: orders through the broker trait.
-    let (paper, account) = paper_adapter(&app, "paper@example.com").await;
+    let (paper, account) = first_adapter(&app, "paper@example.com").await;
     let bought = paper
         .place_order(&account, &market("sig-1:f-1", Side::Buy, 2.0, 6000.0))
         .await
@@ -173,7 +176,7 @@ async fn bracket_legs_follow_the_entry_and_one_cancels_the_other(backend: Backen
     let app = TestApp::new(backend).await;
     let trader = app.register_trader("bracket@example.com").await;
     link_paper(&app, &trader, "Brackets", 100_000.0).await;
-    let (paper, account) = paper_adapter(&app, "bracket@example.com").await;
+    let (paper, account) = first_adapter(&app, "bracket@example.com").await;
     let mut events = paper.events();
 
     let mut entry = market("sig-9:f-1", Side::Buy, 1.0, 6000.0);
@@ -498,6 +501,8 @@ async fn rotating_the_master_key_under_concurrent_reads_loses_nothing(backend: B
         &[
             ("COPYTRADE_ENDPOINT_BYBIT", &bybit.rest_url()),
             ("COPYTRADE_ENDPOINT_BYBIT_WS", &bybit.ws_url()),
+            // Thirteen traders sign up from the test's one address.
+            ("COPYTRADE_REGISTER_LIMIT", "100"),
         ],
     )
     .await;
@@ -588,6 +593,20 @@ async fn rotating_the_master_key_under_concurrent_reads_loses_nothing(backend: B
     );
     // The server opens the re-encrypted credentials: the broker check still logs in.
     assert_eq!(tested_status(&app, &trader, &connection).await, "CONNECTED");
+    // The trader's security log says their secrets were re-encrypted.
+    let log = app
+        .gql_with("{ securityEvents { kind userAgent } }", json!({}), &trader)
+        .await
+        .json();
+    assert!(
+        log["data"]["securityEvents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|event| event["kind"] == "VAULT_KEY_ROTATED"
+                && event["userAgent"] == "copytrade rotate-master-key"),
+        "{log}"
+    );
     let vault = Vault::new(&keys);
     for (id, blob) in pending_seeds(&app.app.state.db).await {
         let user = id.to_string();

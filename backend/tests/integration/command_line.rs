@@ -132,12 +132,57 @@ fn a_missing_postgres_database_says_to_create_it() {
     );
 }
 
+/// Writes a key file with the given permission bits, as an operator copying keys around might.
+fn write_key_file(path: &std::path::Path, key: &[u8], mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, BASE64.encode(key)).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
 #[test]
 fn a_key_file_of_the_wrong_length_stops_the_server() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("master.key"), BASE64.encode([0u8; 20])).unwrap();
+    write_key_file(&dir.path().join("master.key"), &[0u8; 20], 0o600);
     let output = run(&[], &[("COPYTRADE_DATA_DIR", dir.path().to_str().unwrap())]);
     assert_fails_with(&output, "holds 20 bytes, expected exactly 32");
+}
+
+/// As ssh refuses a private key others can read, the server refuses a key file with group or
+/// world permission bits, and says which file and how to fix it.
+#[test]
+fn a_key_file_other_accounts_can_read_stops_the_server_and_the_key_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("COPYTRADE_DATA_DIR", dir.path().to_str().unwrap())];
+    let master = dir.path().join("master.key");
+    write_key_file(&master, &[7u8; 32], 0o644);
+    let fix = format!("run `chmod 600 {}`", master.display());
+    for command in ["serve", "rotate-master-key"] {
+        let output = run(&[command], &env);
+        assert_fails_with(
+            &output,
+            &format!(
+                "master key {}: is open to group or others (mode 644)",
+                master.display()
+            ),
+        );
+        assert_fails_with(&output, &fix);
+    }
+    // Untouched: the operator's key is not rewritten or replaced.
+    assert_eq!(
+        std::fs::read_to_string(&master).unwrap(),
+        BASE64.encode([7u8; 32])
+    );
+    let jwt = dir.path().join("jwt-secret.key");
+    write_key_file(&jwt, &[8u8; 32], 0o660);
+    let owner_only = <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o600);
+    std::fs::set_permissions(&master, owner_only).unwrap();
+    assert_fails_with(
+        &run(&[], &env),
+        &format!(
+            "JWT signing key {}: is open to group or others (mode 660)",
+            jwt.display()
+        ),
+    );
 }
 
 #[test]
@@ -218,6 +263,11 @@ async fn serve_and_stop(env: &[(&str, &str)], expected_database: &str) {
     assert!(stderr.contains("shutting down"), "{stderr}");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains(&format!("open http://{addr}/")), "{stdout}");
+    // Loopback only: nothing to warn about.
+    assert!(
+        !stderr.contains("session cookies are not Secure"),
+        "{stderr}"
+    );
     assert!(
         !stdout.contains("LOG-CANARY") && !stderr.contains("LOG-CANARY"),
         "{stderr}"
@@ -391,6 +441,45 @@ async fn a_linked_secret_never_reaches_the_server_log() {
         for secret in [SECRET, KEY, PASSWORD, APP_SECRET, PX_KEY] {
             assert!(!text.contains(secret), "{secret} leaked: {text}");
         }
+    }
+}
+
+/// An operator who opens the server to the network without TLS in front is told at start what
+/// that costs and what to set.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_reachable_from_other_machines_over_plain_http_warns_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port().port();
+    let listen = format!("0.0.0.0:{port}");
+    let child = copytrade(
+        &["serve"],
+        &[
+            ("COPYTRADE_DATA_DIR", dir.path().to_str().unwrap()),
+            ("COPYTRADE_LISTEN", &listen),
+        ],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    wait_healthy(
+        SocketAddr::from(([127, 0, 0, 1], port)),
+        Duration::from_secs(20),
+    )
+    .await;
+    let (status, output) = terminate(child).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(status.success(), "{stderr}");
+    let warning = stderr
+        .lines()
+        .find(|line| line.contains("WARN") && line.contains("plain HTTP"))
+        .unwrap_or_else(|| panic!("no plain-HTTP warning in: {stderr}"));
+    for what in [
+        "session cookies are not Secure",
+        "set COPYTRADE_TRUSTED_PROXIES",
+        &listen,
+    ] {
+        assert!(warning.contains(what), "`{what}` missing from: {warning}");
     }
 }
 

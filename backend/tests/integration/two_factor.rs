@@ -70,8 +70,8 @@ async fn enrol(app: &TestApp) -> Enrolled {
     assert!(setup["qrCodeSvg"].as_str().unwrap().starts_with("<svg"));
     let confirm = app
         .gql_with(
-            "mutation($c: String!) { confirmTotp(code: $c) }",
-            json!({ "c": authenticator_code(app, &secret) }),
+            "mutation($c: String!, $p: String!) { confirmTotp(code: $c, password: $p) }",
+            json!({ "c": authenticator_code(app, &secret), "p": PASSWORD }),
             &as_trader,
         )
         .await
@@ -101,7 +101,78 @@ on_both_databases!(
     regenerated_backup_codes_replace_the_old_ones,
     the_seed_is_never_stored_in_plain_text,
     linking_a_broker_account_needs_a_fresh_code,
+    turning_two_factor_on_needs_the_password,
+    reauthenticating_with_two_factor_on_needs_a_code,
 );
+
+async fn turning_two_factor_on_needs_the_password(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    // A thief with the session would bind the account to their own authenticator.
+    let thief = app.register_trader("trader@example.com").await;
+    let setup = app
+        .gql_with("mutation { beginTotpSetup { secret } }", json!({}), &thief)
+        .await
+        .json();
+    let secret = setup["data"]["beginTotpSetup"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let confirm = "mutation($c: String!, $p: String!) { confirmTotp(code: $c, password: $p) }";
+    let refused = app
+        .gql_with(
+            confirm,
+            json!({ "c": authenticator_code(&app, &secret), "p": "not the password" }),
+            &thief,
+        )
+        .await
+        .json();
+    assert_eq!(code(&refused), "BAD_CREDENTIALS", "{refused}");
+    let without = app
+        .gql_with(
+            "mutation($c: String!) { confirmTotp(code: $c) }",
+            json!({ "c": authenticator_code(&app, &secret) }),
+            &thief,
+        )
+        .await
+        .json();
+    assert!(
+        without["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("password"),
+        "{without}"
+    );
+    let me = app
+        .gql_with("{ me { totpEnabled } }", json!({}), &thief)
+        .await
+        .json();
+    assert_eq!(me["data"]["me"]["totpEnabled"], false, "still off");
+}
+
+async fn reauthenticating_with_two_factor_on_needs_a_code(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let trader = enrol(&app).await;
+    let session = Caller::with_token(&trader.token);
+    let reauth = "mutation($p: String!, $c: String) { reauthenticate(password: $p, totpCode: $c) { token } }";
+    let no_code = app
+        .gql_with(reauth, json!({ "p": PASSWORD }), &session)
+        .await
+        .json();
+    assert_eq!(code(&no_code), "TOTP_REQUIRED", "{no_code}");
+    app.clock.advance(Duration::seconds(30));
+    let answer = app
+        .gql_with(
+            reauth,
+            json!({ "p": PASSWORD, "c": authenticator_code(&app, &trader.secret) }),
+            &session,
+        )
+        .await
+        .json();
+    assert!(
+        answer["data"]["reauthenticate"]["token"].is_string(),
+        "{answer}"
+    );
+}
 
 async fn a_login_needs_the_password_first_and_then_a_fresh_code(backend: Backend) {
     let app = TestApp::new(backend).await;

@@ -1,13 +1,18 @@
 //! Webhooks as a trader sets them up and TradingView (or a script) calls them: every signal is
 //! stored before the answer, duplicates place nothing, malformed ones are logged as rejected,
-//! and a token works only for its owner's webhook until it is rotated.
+//! and a token works only for its owner's webhook until it is rotated. Scripts that can set
+//! headers sign with the webhook's signing secret (never its URL token); a signed request is
+//! taken once and only near its timestamp, and whoever lacks the address or the secret cannot
+//! spend the webhook's budget, which holds across instances.
 
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
 use crate::support::trading::{copies_of, create_webhook, post_signal_from};
-use crate::support::{Backend, Caller, TestApp, TestResponse, on_both_databases};
+use crate::support::{
+    Backend, Caller, PgTestDb, TestApp, TestResponse, database_contains, on_both_databases,
+};
 
 /// POSTs a body to a webhook as TradingView does (text/plain), from `ip`.
 async fn post_signal(
@@ -226,8 +231,9 @@ async fn an_unknown_or_rotated_token_reveals_nothing_and_traders_stay_apart(back
     assert_eq!(recent(&app, &alice).await.len(), 3);
 }
 
-fn sign(token: &str, timestamp: i64, body: &str) -> String {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(token.as_bytes()).unwrap();
+/// `X-CopyTrade-Signature` as the README tells a script to make it.
+fn sign(key: &str, timestamp: i64, body: &str) -> String {
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key.as_bytes()).unwrap();
     mac.update(format!("{timestamp}.{body}").as_bytes());
     let hex: String = mac
         .finalize()
@@ -238,11 +244,86 @@ fn sign(token: &str, timestamp: i64, body: &str) -> String {
     format!("t={timestamp},v1={hex}")
 }
 
+const UPDATE: &str = "mutation($id: ID!, $i: UpdateWebhookInput!) { updateWebhook(id: $id, input: $i) { requireSignature allowedIps } }";
+
+/// A webhook as `createWebhook` or `rotateWebhookToken` shows it, the one time it does.
+struct Hook {
+    id: Value,
+    token: String,
+    secret: String,
+}
+
+impl Hook {
+    fn from_answer(created: &Value) -> Self {
+        Self {
+            id: created["webhook"]["id"].clone(),
+            token: created["token"].as_str().unwrap().to_owned(),
+            secret: created["signingSecret"].as_str().unwrap().to_owned(),
+        }
+    }
+}
+
+async fn new_hook(app: &TestApp, trader: &Caller, name: &str) -> Hook {
+    let answer = app
+        .gql_with(
+            "mutation($n: String!) { createWebhook(name: $n) { webhook { id } token signingSecret } }",
+            json!({ "n": name }),
+            trader,
+        )
+        .await
+        .json();
+    assert!(answer["errors"].is_null(), "{answer}");
+    Hook::from_answer(&answer["data"]["createWebhook"])
+}
+
+async fn rotate(app: &TestApp, trader: &Caller, id: &Value) -> Hook {
+    let answer = app
+        .gql_with(
+            "mutation($id: ID!) { rotateWebhookToken(id: $id) { webhook { id } token signingSecret } }",
+            json!({ "id": id }),
+            trader,
+        )
+        .await
+        .json();
+    assert!(answer["errors"].is_null(), "{answer}");
+    Hook::from_answer(&answer["data"]["rotateWebhookToken"])
+}
+
+async fn update(app: &TestApp, trader: &Caller, id: &Value, input: Value) -> Value {
+    let answer = app
+        .gql_with(UPDATE, json!({ "id": id, "i": input }), trader)
+        .await
+        .json();
+    assert!(answer["errors"].is_null(), "{answer}");
+    answer["data"]["updateWebhook"].clone()
+}
+
+/// The server's clock, in unix seconds (tests move it).
+fn now(app: &TestApp) -> i64 {
+    app.clock.clock().now().timestamp()
+}
+
+/// A signal with its own `id`, so that no two are duplicates.
+fn order(n: u32) -> String {
+    format!(r#"{{"ticker":"ES1!","action":"buy","quantity":1,"id":"order-{n}"}}"#)
+}
+
+fn error_of(answer: &TestResponse) -> String {
+    answer.json()["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
 async fn signatures_and_allow_lists_keep_strangers_out(backend: Backend) {
     let app = TestApp::new(backend).await;
     let trader = app.register_trader("signed@example.com").await;
-    let (hook, _, token) = create_webhook(&app, &trader, "signed").await;
-    let update = "mutation($id: ID!, $i: UpdateWebhookInput!) { updateWebhook(id: $id, input: $i) { requireSignature allowedIps } }";
+    let Hook {
+        id: hook,
+        token,
+        secret,
+    } = new_hook(&app, &trader, "signed").await;
+    let update = UPDATE;
     let required = app
         .gql_with(
             update,
@@ -270,7 +351,7 @@ async fn signatures_and_allow_lists_keep_strangers_out(backend: Backend) {
         &token,
         TRADINGVIEW_ALERT,
         [1, 2, 3, 4],
-        Some(sign(&token, now - 600, TRADINGVIEW_ALERT)),
+        Some(sign(&secret, now - 600, TRADINGVIEW_ALERT)),
     )
     .await;
     assert_eq!(stale.status, 401);
@@ -279,7 +360,7 @@ async fn signatures_and_allow_lists_keep_strangers_out(backend: Backend) {
         &token,
         TRADINGVIEW_ALERT,
         [1, 2, 3, 4],
-        Some(sign(&token, now, TRADINGVIEW_ALERT)),
+        Some(sign(&secret, now, TRADINGVIEW_ALERT)),
     )
     .await;
     assert_eq!(signed.status, 202, "{}", signed.text());
@@ -343,8 +424,389 @@ async fn signatures_and_allow_lists_keep_strangers_out(backend: Backend) {
     );
 }
 
+async fn a_signed_webhook_request_replayed_is_refused(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let trader = app.register_trader("replay@example.com").await;
+    let hook = new_hook(&app, &trader, "script").await;
+    update(&app, &trader, &hook.id, json!({ "requireSignature": true })).await;
+
+    let body = r#"{"ticker":"ES1!","action":"buy","quantity":1}"#;
+    let header = sign(&hook.secret, now(&app), body);
+    let first = post_signal(&app, &hook.token, body, [1, 2, 3, 4], Some(header.clone())).await;
+    assert_eq!(first.status, 202, "{}", first.text());
+
+    // Someone who recorded the request sends it again: at once, and after the 5-second
+    // duplicate window (where a plain repeat would be a new signal and trade again).
+    let at_once = post_signal(&app, &hook.token, body, [6, 6, 6, 6], Some(header.clone())).await;
+    assert_eq!(at_once.status, 401, "{}", at_once.text());
+    assert!(
+        error_of(&at_once).contains("received already"),
+        "{}",
+        at_once.text()
+    );
+    app.clock.advance(chrono::Duration::seconds(6));
+    let later = post_signal(&app, &hook.token, body, [6, 6, 6, 6], Some(header.clone())).await;
+    assert_eq!(later.status, 401, "{}", later.text());
+    // Spelling the same signature another way changes nothing.
+    let (stamp, tag) = header.split_once(",v1=").unwrap();
+    let respelled = format!("{stamp}, v1={}", tag.to_uppercase());
+    let respelled = post_signal(&app, &hook.token, body, [6, 6, 6, 6], Some(respelled)).await;
+    assert_eq!(respelled.status, 401, "{}", respelled.text());
+
+    // The sender signs each request anew: the same order, signed now, is taken.
+    let resigned = sign(&hook.secret, now(&app), body);
+    let again = post_signal(&app, &hook.token, body, [1, 2, 3, 4], Some(resigned)).await;
+    assert_eq!(again.status, 202, "{}", again.text());
+
+    // A webhook that does not require signatures still takes a signed request once only,
+    // and unsigned ones as before (TradingView cannot sign).
+    let open = new_hook(&app, &trader, "open").await;
+    let signed = sign(&open.secret, now(&app), &order(1));
+    let taken = post_signal(
+        &app,
+        &open.token,
+        &order(1),
+        [1, 2, 3, 4],
+        Some(signed.clone()),
+    )
+    .await;
+    assert_eq!(taken.status, 202, "{}", taken.text());
+    let replayed = post_signal(&app, &open.token, &order(1), [1, 2, 3, 4], Some(signed)).await;
+    assert_eq!(replayed.status, 401, "{}", replayed.text());
+    let unsigned = post_signal(&app, &open.token, &order(2), [1, 2, 3, 4], None).await;
+    assert_eq!(unsigned.status, 202, "{}", unsigned.text());
+
+    // Each replay is in the log, saying why; only the two real orders traded on "script".
+    let log = recent(&app, &trader).await;
+    let replays = log
+        .iter()
+        .filter(|s| {
+            s["errorField"] == "X-CopyTrade-Signature"
+                && s["error"].as_str().unwrap().contains("received already")
+        })
+        .count();
+    assert_eq!(replays, 4, "{log:?}");
+    assert_eq!(
+        log.iter().filter(|s| s["status"] == "ACCEPTED").count(),
+        4,
+        "{log:?}"
+    );
+}
+
+async fn a_stale_signature_is_refused(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let trader = app.register_trader("stale@example.com").await;
+    let hook = new_hook(&app, &trader, "script").await;
+    update(&app, &trader, &hook.id, json!({ "requireSignature": true })).await;
+
+    for (n, skew) in [(1, -301), (2, 301), (3, -86_400)] {
+        let header = sign(&hook.secret, now(&app) + skew, &order(n));
+        let answer = post_signal(&app, &hook.token, &order(n), [1, 2, 3, 4], Some(header)).await;
+        assert_eq!(answer.status, 401, "{skew} s: {}", answer.text());
+        assert!(error_of(&answer).contains("5 minutes"), "{}", answer.text());
+    }
+    // A clock a little off is fine.
+    let header = sign(&hook.secret, now(&app) - 290, &order(4));
+    let taken = post_signal(
+        &app,
+        &hook.token,
+        &order(4),
+        [1, 2, 3, 4],
+        Some(header.clone()),
+    )
+    .await;
+    assert_eq!(taken.status, 202, "{}", taken.text());
+    // Once its timestamp is old, a recorded request is stale, whoever sends it.
+    app.clock.advance(chrono::Duration::seconds(20));
+    let old = post_signal(&app, &hook.token, &order(4), [6, 6, 6, 6], Some(header)).await;
+    assert_eq!(old.status, 401, "{}", old.text());
+    assert!(error_of(&old).contains("5 minutes"), "{}", old.text());
+
+    let log = recent(&app, &trader).await;
+    let stale = log
+        .iter()
+        .filter(|s| s["status"] == "REJECTED" && s["error"].as_str().unwrap().contains("5 minutes"))
+        .count();
+    assert_eq!(stale, 4, "{log:?}");
+}
+
+async fn the_url_token_alone_cannot_sign(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let trader = app.register_trader("token-signs@example.com").await;
+    let hook = new_hook(&app, &trader, "script").await;
+    assert!(hook.secret.starts_with("whsec_"), "{}", hook.secret);
+    assert!(hook.secret.len() >= 6 + 43, "256 bits: {}", hook.secret);
+    assert_ne!(hook.secret, hook.token);
+    update(&app, &trader, &hook.id, json!({ "requireSignature": true })).await;
+
+    // Whoever has only the URL (a leaked alert, a proxy's log) signs with the token: refused.
+    let forged = sign(&hook.token, now(&app), &order(1));
+    let refused = post_signal(&app, &hook.token, &order(1), [1, 2, 3, 4], Some(forged)).await;
+    assert_eq!(refused.status, 401, "{}", refused.text());
+    assert!(
+        error_of(&refused).contains("signing secret"),
+        "{}",
+        refused.text()
+    );
+    let signed = sign(&hook.secret, now(&app), &order(1));
+    let taken = post_signal(&app, &hook.token, &order(1), [1, 2, 3, 4], Some(signed)).await;
+    assert_eq!(taken.status, 202, "{}", taken.text());
+
+    // The secret is shown once: never listed, and not kept in the clear.
+    let listed = app
+        .gql_with(
+            "{ webhooks { id tokenHint requireSignature } }",
+            json!({}),
+            &trader,
+        )
+        .await
+        .text();
+    assert!(!listed.contains(&hook.secret), "{listed}");
+    let log = recent(&app, &trader).await;
+    assert!(!json!(log).to_string().contains(&hook.secret));
+    assert!(
+        !database_contains(&app, &hook.secret).await,
+        "the signing secret is sealed in the database"
+    );
+    assert!(!database_contains(&app, &hook.token).await);
+}
+
+async fn rotating_the_token_rotates_the_signing_secret(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let trader = app.register_trader("rotate-secret@example.com").await;
+    let old = new_hook(&app, &trader, "script").await;
+    update(&app, &trader, &old.id, json!({ "requireSignature": true })).await;
+    let new = rotate(&app, &trader, &old.id).await;
+    assert_eq!(new.id, old.id);
+    assert_ne!(new.token, old.token);
+    assert_ne!(new.secret, old.secret);
+
+    let with_old_secret = sign(&old.secret, now(&app), &order(1));
+    let old_url = post_signal(
+        &app,
+        &old.token,
+        &order(1),
+        [1, 2, 3, 4],
+        Some(with_old_secret.clone()),
+    )
+    .await;
+    assert_eq!(old_url.status, 404);
+    let refused = post_signal(
+        &app,
+        &new.token,
+        &order(1),
+        [1, 2, 3, 4],
+        Some(with_old_secret),
+    )
+    .await;
+    assert_eq!(
+        refused.status,
+        401,
+        "the old secret signs nothing: {}",
+        refused.text()
+    );
+    let with_new_secret = sign(&new.secret, now(&app), &order(1));
+    let taken = post_signal(
+        &app,
+        &new.token,
+        &order(1),
+        [1, 2, 3, 4],
+        Some(with_new_secret),
+    )
+    .await;
+    assert_eq!(taken.status, 202, "{}", taken.text());
+}
+
+async fn webhook_changes_go_into_the_security_log(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let trader = app.register_trader("hook-events@example.com").await;
+    let hook = new_hook(&app, &trader, "script").await;
+    rotate(&app, &trader, &hook.id).await;
+    // A new name changes nobody's access; the same setting again changes nothing.
+    update(&app, &trader, &hook.id, json!({ "name": "renamed" })).await;
+    update(&app, &trader, &hook.id, json!({ "requireSignature": true })).await;
+    update(&app, &trader, &hook.id, json!({ "requireSignature": true })).await;
+    update(&app, &trader, &hook.id, json!({ "tradingviewOnly": true })).await;
+
+    let answer = app
+        .gql_with("{ securityEvents { kind } }", json!({}), &trader)
+        .await
+        .json();
+    let kinds: Vec<&str> = answer["data"]["securityEvents"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{answer}"))
+        .iter()
+        .map(|event| event["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "WEBHOOK_ACCESS_CHANGED",
+            "WEBHOOK_ACCESS_CHANGED",
+            "WEBHOOK_ROTATED",
+            "WEBHOOK_CREATED",
+            "REGISTERED"
+        ],
+        "{answer}"
+    );
+    assert!(!answer.to_string().contains(&hook.secret));
+}
+
+async fn a_request_with_a_wrong_token_or_signature_does_not_spend_the_webhook_budget(
+    backend: Backend,
+) {
+    // 4 a minute: a burst of 2, then one every 15 seconds.
+    let app = TestApp::with_env(backend, &[("COPYTRADE_SIGNAL_RATE", "4")]).await;
+    let trader = app.register_trader("budget@example.com").await;
+    let hook = new_hook(&app, &trader, "script").await;
+    update(
+        &app,
+        &trader,
+        &hook.id,
+        json!({ "requireSignature": true, "allowedIps": ["203.0.113.0/24"] }),
+    )
+    .await;
+    const SENDER: [u8; 4] = [203, 0, 113, 5];
+    let first = sign(&hook.secret, now(&app), &order(1));
+    let taken = post_signal(&app, &hook.token, &order(1), SENDER, Some(first.clone())).await;
+    assert_eq!(taken.status, 202, "{}", taken.text());
+
+    // An attacker floods the webhook: guessed tokens, a stranger's address, no signature, a
+    // forged one, and the recorded first request again.
+    for n in 0..10 {
+        let guessed = format!("{}{n}", &hook.token[..20]);
+        let unknown = post_signal(&app, &guessed, &order(100 + n), SENDER, None).await;
+        assert_eq!(unknown.status, 404);
+        let stranger = sign(&hook.secret, now(&app), &order(200 + n));
+        let outside = post_signal(
+            &app,
+            &hook.token,
+            &order(200 + n),
+            [8, 8, 8, 8],
+            Some(stranger),
+        )
+        .await;
+        assert_eq!(outside.status, 403, "{}", outside.text());
+        let unsigned = post_signal(&app, &hook.token, &order(300 + n), SENDER, None).await;
+        assert_eq!(unsigned.status, 401, "{}", unsigned.text());
+        let forged = sign("whsec_guess", now(&app), &order(400 + n));
+        let forged = post_signal(&app, &hook.token, &order(400 + n), SENDER, Some(forged)).await;
+        assert_eq!(forged.status, 401, "{}", forged.text());
+        let replayed = post_signal(&app, &hook.token, &order(1), SENDER, Some(first.clone())).await;
+        assert_eq!(replayed.status, 401, "{}", replayed.text());
+    }
+
+    // The owner's next signal still goes through; the one after is over the budget, which
+    // is real.
+    let second = sign(&hook.secret, now(&app), &order(2));
+    let taken = post_signal(&app, &hook.token, &order(2), SENDER, Some(second)).await;
+    assert_eq!(taken.status, 202, "{}", taken.text());
+    let third = sign(&hook.secret, now(&app), &order(3));
+    let limited = post_signal(&app, &hook.token, &order(3), SENDER, Some(third.clone())).await;
+    assert_eq!(limited.status, 429, "{}", limited.text());
+    let wait: i64 = limited.header("retry-after").parse().unwrap();
+    assert!((1..=15).contains(&wait), "retry after {wait} s");
+    // A request refused for the budget did not use up its signature: sent again once the
+    // budget is back, it is taken.
+    app.clock.advance(chrono::Duration::seconds(15));
+    let retried = post_signal(&app, &hook.token, &order(3), SENDER, Some(third)).await;
+    assert_eq!(retried.status, 202, "{}", retried.text());
+}
+
+async fn refusals_are_answered_alike_but_logged_only_within_their_own_budget(backend: Backend) {
+    // 3 a minute: a burst of 1. Refusals have a budget of the same size, apart.
+    let app = TestApp::with_env(backend, &[("COPYTRADE_SIGNAL_RATE", "3")]).await;
+    let trader = app.register_trader("refusal-flood@example.com").await;
+    let hook = new_hook(&app, &trader, "script").await;
+    update(&app, &trader, &hook.id, json!({ "requireSignature": true })).await;
+
+    let answers: Vec<Value> = {
+        let mut answers = Vec::new();
+        for n in 0..5 {
+            let forged = sign("whsec_guess", now(&app), &order(n));
+            let answer =
+                post_signal(&app, &hook.token, &order(n), [6, 6, 6, 6], Some(forged)).await;
+            assert_eq!(answer.status, 401, "{}", answer.text());
+            answers.push(answer.json());
+        }
+        answers
+    };
+    assert!(answers[0]["signalId"].is_string(), "{}", answers[0]);
+    for answer in &answers[1..] {
+        assert!(answer["signalId"].is_null(), "not logged: {answer}");
+        assert_eq!(answer["error"], answers[0]["error"]);
+    }
+    assert_eq!(recent(&app, &trader).await.len(), 1);
+
+    let signed = sign(&hook.secret, now(&app), &order(9));
+    let taken = post_signal(&app, &hook.token, &order(9), [1, 2, 3, 4], Some(signed)).await;
+    assert_eq!(taken.status, 202, "{}", taken.text());
+}
+
+async fn a_master_key_rotation_keeps_signing_secrets_working(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let trader = app.register_trader("key-rotation-hooks@example.com").await;
+    let hooks = [
+        new_hook(&app, &trader, "one").await,
+        new_hook(&app, &trader, "two").await,
+    ];
+    // The operator rotates the master key while the server runs: both sealed secrets move to
+    // the new key, and the old key is retired only because none is left under it.
+    let report = copytrade::app::rotate_master_key(&app.app.config, |_| None)
+        .await
+        .unwrap();
+    assert!(report.contains("re-encrypted 2 record(s)"), "{report}");
+    let keys = copytrade::config::MasterKeys::reload_files(&app.app.config.data_dir).unwrap();
+    assert!(keys.previous.is_empty(), "{report}");
+    for (n, hook) in (1..).zip(&hooks) {
+        update(&app, &trader, &hook.id, json!({ "requireSignature": true })).await;
+        let signed = sign(&hook.secret, now(&app), &order(n));
+        let taken = post_signal(&app, &hook.token, &order(n), [1, 2, 3, 4], Some(signed)).await;
+        assert_eq!(taken.status, 202, "{}", taken.text());
+    }
+}
+
 on_both_databases!(
+    a_master_key_rotation_keeps_signing_secrets_working,
     a_signal_is_stored_before_the_answer_and_repeats_place_nothing,
     an_unknown_or_rotated_token_reveals_nothing_and_traders_stay_apart,
     signatures_and_allow_lists_keep_strangers_out,
+    a_signed_webhook_request_replayed_is_refused,
+    a_stale_signature_is_refused,
+    the_url_token_alone_cannot_sign,
+    rotating_the_token_rotates_the_signing_secret,
+    webhook_changes_go_into_the_security_log,
+    a_request_with_a_wrong_token_or_signature_does_not_spend_the_webhook_budget,
+    refusals_are_answered_alike_but_logged_only_within_their_own_budget,
 );
+
+/// Keys every instance of one deployment shares (base64 of 32 bytes).
+const SHARED_KEY: &str = "c2hhcmVkLWtleS1zaGFyZWQta2V5LXNoYXJlZC1rZXk=";
+
+/// Two servers on one PostgreSQL database, as in production, each taking 6 signals a minute
+/// per webhook (a burst of 2): together they take 2, not 4.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_per_webhook_limit_holds_across_two_instances() {
+    let pg = PgTestDb::create().await;
+    let env = [
+        ("COPYTRADE_DATABASE_URL", pg.url.as_str()),
+        ("COPYTRADE_JWT_SECRET", SHARED_KEY),
+        ("COPYTRADE_MASTER_KEY", SHARED_KEY),
+        ("COPYTRADE_SIGNAL_RATE", "6"),
+    ];
+    let a = TestApp::with_env(Backend::Sqlite, &env).await;
+    let b = TestApp::with_env(Backend::Sqlite, &env).await;
+    let trader = a.register_trader("two-instances@example.com").await;
+    let hook = new_hook(&a, &trader, "script").await;
+
+    let on_a = post_signal(&a, &hook.token, &order(1), [1, 2, 3, 4], None).await;
+    assert_eq!(on_a.status, 202, "{}", on_a.text());
+    // Signed on one instance's secret, checked by the other: they share the vault's key.
+    let signed = sign(&hook.secret, now(&b), &order(2));
+    let on_b = post_signal(&b, &hook.token, &order(2), [1, 2, 3, 4], Some(signed)).await;
+    assert_eq!(on_b.status, 202, "{}", on_b.text());
+    for (n, app) in [(3, &a), (4, &b)] {
+        let over = post_signal(app, &hook.token, &order(n), [1, 2, 3, 4], None).await;
+        assert_eq!(over.status, 429, "signal {n}: {}", over.text());
+    }
+}

@@ -52,9 +52,10 @@ export interface TwoFactor {
 
 /**
  * Turns on two-factor login on /settings like a user with an authenticator app: reads the key
- * shown for typing in, computes the current code, confirms, and keeps the backup codes.
+ * shown for typing in, computes the current code, confirms it with the password, and keeps the
+ * backup codes.
  */
-export async function enableTwoFactor(page: Page): Promise<TwoFactor> {
+export async function enableTwoFactor(page: Page, password = PASSWORD): Promise<TwoFactor> {
   await page.goto('/settings');
   const card = page.getByTestId('two-factor');
   await card.getByRole('button', { name: 'Set up two-factor login' }).click();
@@ -62,6 +63,7 @@ export async function enableTwoFactor(page: Page): Promise<TwoFactor> {
   expect(secret).toMatch(/^[A-Z2-7]{32}$/);
   const { code, step } = currentCode(secret);
   await card.getByLabel('Authentication code').fill(code);
+  await card.getByLabel('Password', { exact: true }).fill(password);
   await card.getByRole('button', { name: 'Turn on two-factor login' }).click();
   const list = card.getByTestId('backup-code-list').getByRole('listitem');
   await expect(list).toHaveCount(10);

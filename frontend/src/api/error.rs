@@ -24,6 +24,9 @@ pub enum ApiError {
     GraphQl(Vec<GraphQlError>),
     /// A well-formed answer that had neither data nor errors.
     NoData,
+    /// The change needs a recent authentication and the user cancelled the password prompt:
+    /// nothing was changed.
+    ReauthDeclined,
 }
 
 /// The stable error codes of the API (`extensions.code`) that the app acts on.
@@ -49,6 +52,11 @@ pub mod code {
     pub const BROKER_UNAVAILABLE: &str = "BROKER_UNAVAILABLE";
     /// This version of the server has no adapter for the broker.
     pub const BROKER_UNSUPPORTED: &str = "BROKER_UNSUPPORTED";
+    /// The change needs the password again (sudo mode): the last authentication of the
+    /// session is more than 2 hours old.
+    pub const REAUTH_REQUIRED: &str = "REAUTH_REQUIRED";
+    /// The caller may not do this: an API token without the scope it needs.
+    pub const FORBIDDEN: &str = "FORBIDDEN";
 }
 
 /// One entry of a GraphQL response's `errors` list.
@@ -152,6 +160,9 @@ impl fmt::Display for ApiError {
                 }
             }
             Self::NoData => f.write_str("The server sent an empty answer."),
+            Self::ReauthDeclined => {
+                f.write_str("The action needs your password, so it was not done.")
+            }
         }
     }
 }

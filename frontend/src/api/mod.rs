@@ -14,6 +14,8 @@
 //! - Failures are values ([`ApiError`]) that the UI shows; nothing here panics on what the
 //!   network or the server sends.
 //! - Components use the hooks in [`hooks`]; the transport modules stay free of Yew state.
+//! - A change the server refuses for want of a recent authentication asks the user for their
+//!   password in place and is sent again ([`sudo`]); callers see only the final outcome.
 
 pub mod copy_group_operations;
 mod error;
@@ -21,7 +23,9 @@ pub mod hooks;
 mod http;
 pub mod live;
 pub mod operations;
+pub mod sudo;
+pub mod token_operations;
 pub mod trading_operations;
 
 pub use error::{ApiError, GraphQlError, code};
-pub use http::fetch;
+pub use http::{fetch, fetch_unprompted};

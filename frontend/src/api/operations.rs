@@ -164,7 +164,17 @@ pub struct DeleteAccount;
 )]
 pub struct BeginTotpSetup;
 
-/// `Mutation.confirmTotp`: turns two-factor login on; returns the backup codes.
+/// `Mutation.reauthenticate`: the password (and code) again, for a session in sudo mode.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/reauthenticate.graphql",
+    response_derives = "Clone, Debug, PartialEq"
+)]
+pub struct Reauthenticate;
+
+/// `Mutation.confirmTotp`: turns two-factor login on (code and password); returns the backup
+/// codes.
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",

@@ -21,6 +21,7 @@ mod server_card;
 mod server_status;
 mod session;
 mod status_bar;
+mod sudo_prompt;
 
 pub use account_names::{AccountNames, use_account_names};
 pub use auth_card::{AuthCard, AuthCardLoading};
@@ -42,3 +43,4 @@ pub use server_card::ServerCard;
 pub use server_status::{ServerStatusProvider, use_server_status};
 pub use session::{Farewell, Session, SessionProvider, SessionState, User, use_session};
 pub use status_bar::StatusBar;
+pub use sudo_prompt::SudoPrompt;

@@ -24,7 +24,9 @@ use yew::prelude::*;
 
 use crate::api::hooks::{use_link_status, use_live_client};
 use crate::api::live::LinkStatus;
-use crate::api::operations::{Logout, Me, change_password, login, logout, me, register};
+use crate::api::operations::{
+    Logout, Me, change_password, login, logout, me, reauthenticate, register,
+};
 use crate::api::{ApiError, fetch};
 
 /// The logged-in user.
@@ -284,6 +286,7 @@ user_from!(
     register::RegisterRegisterUser,
     login::LoginLoginUser,
     change_password::ChangePasswordChangePasswordUser,
+    reauthenticate::ReauthenticateReauthenticateUser,
 );
 
 /// The session, from the [`SessionProvider`] around the shell.

@@ -150,3 +150,55 @@ pub async fn filled_copies_of(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Like [`copies_of`], and also waits until every copy reached `status`: a fill's live event
+/// can come in before the venue's order update that makes the copy final.
+pub async fn copies_all_in(
+    router: &Router,
+    trader: &Caller,
+    signal: &Value,
+    count: usize,
+    status: &str,
+) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let entry = copies_of(router, trader, signal, count).await;
+        if entry["orders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|order| order["status"] == status)
+        {
+            return entry;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the copies of signal {signal} did not all reach {status}: {entry}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A trader ready to copy: a paper account following a group fed by a webhook. Returns the
+/// trader logged in, the webhook's token and the paper account's trading account id.
+pub async fn copying_trader(app: &TestApp, email: &str) -> (Caller, String, Value) {
+    let trader = app.register_trader(email).await;
+    let (webhook, _, token) = create_webhook(app, &trader, "hook").await;
+    let account = link_paper(app, &trader, "Paper", 100_000.0).await["accounts"][0]["id"].clone();
+    let group = ok(
+        &app.router,
+        &trader,
+        "mutation($input: CreateCopyGroupInput!) { createCopyGroup(input: $input) { id } }",
+        json!({ "input": { "name": "group", "webhookId": webhook } }),
+    )
+    .await["createCopyGroup"]["id"]
+        .clone();
+    ok(
+        &app.router,
+        &trader,
+        "mutation($input: AddFollowerInput!) { addFollower(input: $input) { id } }",
+        json!({ "input": { "copyGroupId": group, "tradingAccountId": account } }),
+    )
+    .await;
+    (trader, token, account)
+}

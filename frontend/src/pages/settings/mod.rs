@@ -1,11 +1,12 @@
-//! `/settings`: the logged-in user's account: password, two-factor login, sessions, the
-//! security log, and deleting the account.
+//! `/settings`: the logged-in user's account: password, two-factor login, sessions, API
+//! tokens, the security log, and deleting the account.
 //!
 //! Rules: each section is its own card and file; a section that changes the account tells the
 //! page (`on_change`), which reloads the security log so the change shows up there at once.
 //! A section that changes the session reports it to the session provider, never keeps its own
 //! idea of who is logged in.
 
+mod api_tokens;
 mod backup_codes;
 mod delete_account;
 mod password;
@@ -16,6 +17,7 @@ mod two_factor;
 
 use yew::prelude::*;
 
+use self::api_tokens::ApiTokensCard;
 use self::delete_account::DeleteAccountCard;
 use self::password::PasswordCard;
 use self::security_log::SecurityLogCard;
@@ -47,6 +49,7 @@ pub fn Settings() -> Html {
             <PasswordCard totp_enabled={user.totp_enabled} on_change={on_change.clone()} />
             <TwoFactorCard user={(*user).clone()} on_change={on_change.clone()} />
             <SessionsCard />
+            <ApiTokensCard on_change={on_change.clone()} />
             <SecurityLogCard events={events.state().clone()} on_retry={events.refetch()} />
             <DeleteAccountCard totp_enabled={user.totp_enabled} />
         </div>

@@ -43,6 +43,27 @@ fn describe(kind: &SecurityEventKind) -> (String, Tone) {
         SecurityEventKind::BROKER_KEY_REFUSED => {
             ("Broker key refused: it could withdraw funds", Tone::Notable)
         }
+        SecurityEventKind::ACCOUNT_LOCKED => (
+            "Log-ins locked for 15 minutes after 10 failed attempts",
+            Tone::Notable,
+        ),
+        SecurityEventKind::REAUTHENTICATED => {
+            ("Password confirmed for a sensitive change", Tone::Routine)
+        }
+        SecurityEventKind::ACCOUNT_DELETED => ("Account deleted", Tone::Notable),
+        SecurityEventKind::WEBHOOK_CREATED => ("Webhook created", Tone::Routine),
+        SecurityEventKind::WEBHOOK_ROTATED => {
+            ("Webhook URL and signing secret replaced", Tone::Notable)
+        }
+        SecurityEventKind::WEBHOOK_ACCESS_CHANGED => {
+            ("Webhook access rules changed", Tone::Notable)
+        }
+        SecurityEventKind::KILL_SWITCH_USED => ("Kill switch used", Tone::Notable),
+        SecurityEventKind::VAULT_KEY_ROTATED => {
+            ("Stored secrets re-encrypted under a new key", Tone::Routine)
+        }
+        SecurityEventKind::API_TOKEN_CREATED => ("API token created", Tone::Notable),
+        SecurityEventKind::API_TOKEN_REVOKED => ("API token revoked", Tone::Routine),
         // A newer server may log more: show its name as sent.
         SecurityEventKind::Other(name) => return (name.clone(), Tone::Routine),
     };
@@ -126,6 +147,16 @@ fn kind_name(kind: &SecurityEventKind) -> String {
         SecurityEventKind::BROKER_UNLINKED => "BROKER_UNLINKED",
         SecurityEventKind::BROKER_CREDENTIALS_CHANGED => "BROKER_CREDENTIALS_CHANGED",
         SecurityEventKind::BROKER_KEY_REFUSED => "BROKER_KEY_REFUSED",
+        SecurityEventKind::ACCOUNT_LOCKED => "ACCOUNT_LOCKED",
+        SecurityEventKind::REAUTHENTICATED => "REAUTHENTICATED",
+        SecurityEventKind::ACCOUNT_DELETED => "ACCOUNT_DELETED",
+        SecurityEventKind::WEBHOOK_CREATED => "WEBHOOK_CREATED",
+        SecurityEventKind::WEBHOOK_ROTATED => "WEBHOOK_ROTATED",
+        SecurityEventKind::WEBHOOK_ACCESS_CHANGED => "WEBHOOK_ACCESS_CHANGED",
+        SecurityEventKind::KILL_SWITCH_USED => "KILL_SWITCH_USED",
+        SecurityEventKind::VAULT_KEY_ROTATED => "VAULT_KEY_ROTATED",
+        SecurityEventKind::API_TOKEN_CREATED => "API_TOKEN_CREATED",
+        SecurityEventKind::API_TOKEN_REVOKED => "API_TOKEN_REVOKED",
         SecurityEventKind::Other(name) => name,
     }
     .to_owned()

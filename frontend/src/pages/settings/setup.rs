@@ -1,5 +1,6 @@
 //! Setting up an authenticator: the QR code and the secret to type in, then a first code
-//! proves the app has it, and two-factor login turns on.
+//! proves the app has it and the password proves it is the user, and two-factor login turns
+//! on. (A stolen session alone cannot put an attacker's authenticator on the account.)
 //!
 //! The QR code arrives as an SVG document. It is shown as an image from a `data:` URL, never
 //! inserted as markup: an image cannot run scripts or load anything, and the page's
@@ -11,13 +12,13 @@ use yew::prelude::*;
 use crate::api::fetch;
 use crate::api::operations::{ConfirmTotp, begin_totp_setup, confirm_totp};
 use crate::components::{
-    CodeField, FormAlert, SubmitButton, use_field, use_session, use_submission,
+    CodeField, FormAlert, SubmitButton, TextField, use_field, use_session, use_submission,
 };
 use crate::feedback::{Feedback, Form};
 
 const FORM: Form = Form {
-    fields: &[("code", "Code")],
-    password_field: None,
+    fields: &[("code", "Code"), ("password", "Password")],
+    password_field: Some("password"),
     code_field: Some("code"),
     backup_codes: false,
 };
@@ -93,10 +94,12 @@ pub struct SetupPanelProps {
 pub fn SetupPanel(props: &SetupPanelProps) -> Html {
     let session = use_session();
     let code = use_field();
+    let password = use_field();
     let submission = use_submission();
     let onsubmit = {
-        let (code, submission, session, on_confirmed) = (
+        let (code, password, submission, session, on_confirmed) = (
             code.clone(),
+            password.clone(),
             submission.clone(),
             session.clone(),
             props.on_confirmed.clone(),
@@ -110,11 +113,16 @@ pub fn SetupPanel(props: &SetupPanelProps) -> Html {
                 ));
                 return;
             }
+            if password.text().is_empty() {
+                submission.refuse(Feedback::at("password", "Enter your password."));
+                return;
+            }
             if !submission.begin() {
                 return;
             }
             let variables = confirm_totp::Variables {
                 code: code.text().trim().to_owned(),
+                password: password.text(),
             };
             let (submission, session, on_confirmed) =
                 (submission.clone(), session.clone(), on_confirmed.clone());
@@ -159,7 +167,7 @@ pub fn SetupPanel(props: &SetupPanelProps) -> Html {
                     </div>
                 </li>
                 <li class="setup__step">
-                    <h3 class="setup__title">{ "Enter the code it shows" }</h3>
+                    <h3 class="setup__title">{ "Enter the code it shows, and your password" }</h3>
                     <form class="form form--narrow" {onsubmit} novalidate=true>
                         <FormAlert message={feedback.general.clone()} />
                         <CodeField
@@ -167,6 +175,16 @@ pub fn SetupPanel(props: &SetupPanelProps) -> Html {
                             field={code.clone()}
                             error={feedback.for_field("code")}
                             backup_allowed=false
+                        />
+                        <TextField
+                            id="setup-password"
+                            label="Password"
+                            kind="password"
+                            value={password.value()}
+                            on_input={password.on_input()}
+                            autocomplete="current-password"
+                            hint="Your CopyTrade password: it confirms that you, not someone holding this session, turn this on."
+                            error={feedback.for_field("password")}
                         />
                         <div class="form__actions">
                             <SubmitButton label="Turn on two-factor login" busy_label="Checking…" busy={submission.busy()} />

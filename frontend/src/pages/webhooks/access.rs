@@ -172,7 +172,7 @@ pub fn AccessSwitches(props: &AccessSwitchesProps) -> Html {
                 <span class="choice__text">
                     <span class="choice__name" id={format!("{prefix}-signature-name")}>{ "Require signature" }</span>
                     <span class="choice__note" id={format!("{prefix}-signature-note")}>
-                        { "Refuse signals without a valid X-CopyTrade-Signature header (an HMAC of the body with the token). TradingView cannot sign: leave this off for its alerts." }
+                        { "Refuse signals without a valid X-CopyTrade-Signature header (an HMAC of the timestamp and body with the signing secret shown when the URL was made or rotated). TradingView cannot sign: leave this off for its alerts." }
                     </span>
                 </span>
             </label>

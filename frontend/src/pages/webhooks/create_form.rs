@@ -1,4 +1,5 @@
-//! Making a webhook: a name, and the server answers with its URL (shown once by the page).
+//! Making a webhook: a name, and the server answers with its URL and signing secret (shown once
+//! by the page).
 
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
@@ -23,7 +24,7 @@ const MAX_NAME_CHARS: u32 = 60;
 
 #[derive(Properties, PartialEq)]
 pub struct CreateFormProps {
-    /// Made: its name and URL.
+    /// Made: its name, URL and signing secret.
     pub on_created: Callback<Secret>,
     pub on_cancel: Callback<()>,
 }
@@ -56,6 +57,7 @@ pub fn CreateForm(props: &CreateFormProps) -> Html {
                         on_created.emit(Secret {
                             name: created.webhook.name,
                             url: created.url,
+                            signing_secret: created.signing_secret,
                             rotated: false,
                         });
                     }

@@ -1,9 +1,10 @@
 //! `/webhooks`: where signals come in. The user's webhooks with who may send to each, the form
 //! that makes another, and the last signals received, accepted or not.
 //!
-//! Rules: a webhook's URL holds its token, and the server keeps only the token's hash, so the
-//! URL is shown once: right after creating or rotating, in a panel that says so, until the
-//! user closes it. It is never stored in the browser beyond that panel. The server's lists
+//! Rules: a webhook's URL holds its token, and the server keeps only the token's hash (and its
+//! signing secret sealed), so the URL and the secret are shown once: right after creating or
+//! rotating, in a panel that says so, until the user closes it. They are never stored in the
+//! browser beyond that panel. The server's lists
 //! (`webhooks`, `recentSignals`) are what the page shows; every action reloads both, and the
 //! signals list has its own Refresh button, since signals arrive from elsewhere.
 
@@ -57,7 +58,7 @@ pub fn Webhooks() -> Html {
         let creating = creating.clone();
         Callback::from(move |()| creating.set(false))
     };
-    // A new URL (a new webhook, or a rotated one): shown once, above everything else.
+    // A new URL and secret (a new webhook, or a rotated one): shown once, above everything else.
     let show_secret = {
         let (creating, secret, notice, reload) = (
             creating.clone(),

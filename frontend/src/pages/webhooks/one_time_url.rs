@@ -1,6 +1,7 @@
-//! A webhook's URL, shown once: right after it is made or rotated. The server stores only a
-//! hash of the token in it, so this panel is the one chance to copy it; it says so, and offers
-//! what to paste into TradingView and a command to try the URL.
+//! A webhook's URL and signing secret, shown once: right after it is made or rotated. The
+//! server stores only a hash of the token in the URL and keeps the secret sealed, so this panel
+//! is the one chance to copy them; it says so, and offers what to paste into TradingView, how
+//! a script signs a request, and a command to try the URL.
 
 use yew::prelude::*;
 
@@ -9,13 +10,28 @@ use crate::components::{CopyButton, Icon, IconName};
 /// The alert message for TradingView: its placeholders fill in the strategy's order.
 pub const TRADINGVIEW_MESSAGE: &str = r#"{"ticker":"{{ticker}}","action":"{{strategy.order.action}}","sentiment":"{{strategy.market_position}}","quantity":"{{strategy.order.contracts}}","price":"{{close}}","id":"{{strategy.order.id}}-{{timenow}}"}"#;
 
-/// A URL just made, with the webhook it belongs to.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// How a script signs a request with the signing secret, in one line.
+pub const SIGNATURE_FORMAT: &str = "Scripts that can set headers send X-CopyTrade-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\" keyed with this secret>; each signature is taken once, within 5 minutes of its t.";
+
+/// A URL and signing secret just made, with the webhook they belong to.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Secret {
     pub name: String,
     pub url: String,
+    /// The key of `X-CopyTrade-Signature`.
+    pub signing_secret: String,
     /// A new URL for an existing webhook (the old one stopped working), not a new webhook.
     pub rotated: bool,
+}
+
+/// Never prints the URL or the secret (both are secrets).
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Secret")
+            .field("name", &self.name)
+            .field("rotated", &self.rotated)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A one-line `curl` that sends a small signal to `url` (the server's own URL: letters, digits
@@ -54,12 +70,12 @@ pub fn OneTimeUrl(props: &OneTimeUrlProps) -> Html {
             </header>
             <div class="callout callout--warning" role="status">
                 <p class="callout__title callout__title--warning">
-                    { "Copy this URL now: it is shown only this once." }
+                    { "Copy this URL and signing secret now: they are shown only this once." }
                 </p>
                 <p>
-                    { "The URL is a secret: anyone who has it can send signals that trade your accounts. CopyTrade keeps only a fingerprint of it, so it cannot show it again. Lost it, or shared it by mistake? Rotate the URL." }
+                    { "The URL is a secret: anyone who has it can send signals that trade your accounts. CopyTrade keeps only a fingerprint of it and the signing secret sealed, so it cannot show them again. Lost them, or shared one by mistake? Rotate the URL: that replaces both." }
                     if secret.rotated {
-                        { " The old URL has stopped working: update your alerts." }
+                        { " The old URL has stopped working, and so has the old signing secret: update your alerts and scripts." }
                     }
                 </p>
             </div>
@@ -67,6 +83,12 @@ pub fn OneTimeUrl(props: &OneTimeUrlProps) -> Html {
                 <h3 class="one-time__label">{ "Webhook URL" }</h3>
                 <code class="one-time__value" data-testid="webhook-url">{ secret.url.clone() }</code>
                 <CopyButton text={secret.url.clone()} label="Copy URL" />
+            </div>
+            <div class="one-time__item">
+                <h3 class="one-time__label">{ "Signing secret" }</h3>
+                <p class="one-time__note" data-testid="signature-format">{ SIGNATURE_FORMAT }</p>
+                <code class="one-time__value" data-testid="webhook-signing-secret">{ secret.signing_secret.clone() }</code>
+                <CopyButton text={secret.signing_secret.clone()} label="Copy signing secret" />
             </div>
             <div class="one-time__item">
                 <h3 class="one-time__label">{ "TradingView alert message" }</h3>
@@ -82,7 +104,7 @@ pub fn OneTimeUrl(props: &OneTimeUrlProps) -> Html {
                 <CopyButton text={curl} label="Copy command" />
             </div>
             <div class="form__actions">
-                <button class="button button--primary" type="button" onclick={done}>{ "I have saved the URL" }</button>
+                <button class="button button--primary" type="button" onclick={done}>{ "I have saved the URL and secret" }</button>
             </div>
         </section>
     }

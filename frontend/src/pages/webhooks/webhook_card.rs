@@ -42,7 +42,7 @@ pub struct WebhookCardProps {
     pub webhook: Webhook,
     /// Something changed on the server: reload the lists.
     pub on_changed: Callback<()>,
-    /// The URL was rotated: the new one, to show once.
+    /// The URL was rotated: the new one and its signing secret, to show once.
     pub on_rotated: Callback<Secret>,
     /// Deleted; the webhook's name.
     pub on_deleted: Callback<String>,
@@ -121,6 +121,7 @@ pub fn WebhookCard(props: &WebhookCardProps) -> Html {
                         on_rotated.emit(Secret {
                             name: rotated.webhook.name,
                             url: rotated.url,
+                            signing_secret: rotated.signing_secret,
                             rotated: true,
                         });
                     }
