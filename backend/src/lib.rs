@@ -13,6 +13,7 @@ pub mod config;
 pub mod connections;
 pub mod copier;
 pub mod db;
+pub mod digest;
 pub mod graphql;
 pub mod http;
 pub mod shutdown;

@@ -10,7 +10,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use sha2::{Digest, Sha256};
 
 use super::db::UserRow;
 use super::{AuthError, RequestMeta, SecurityEventKind, User};
@@ -121,10 +120,7 @@ impl TokenRow {
 
 /// The SHA-256 of a token, hex: what is stored and looked up.
 fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    crate::digest::sha256_hex(token.as_bytes())
 }
 
 /// A fresh token: the prefix and 32 random bytes.

@@ -23,7 +23,7 @@ use crate::db::DbError;
 use crate::db::types::Id;
 
 pub use api_tokens::{ApiToken, Scope};
-pub use rate_limit::{ATTEMPTS_PER_WINDOW, WINDOW_MINUTES, client_key};
+pub use rate_limit::{ATTEMPTS_PER_WINDOW, WINDOW_MINUTES, client_key, per_subscriber};
 pub use service::Auth;
 pub use two_factor::TotpSetup;
 pub(crate) use two_factor::seed_ad;

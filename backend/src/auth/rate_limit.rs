@@ -35,18 +35,24 @@ const ADMISSION_LOCK: i64 = 0x0c09_7ad3_0002;
 /// Names the registration-admission lock.
 const REGISTRATION_LOCK: i64 = 0x0c09_7ad3_0003;
 
-/// The address the limits count by: an IPv4 address, or the /64 an IPv6 address is in (an
-/// IPv4 address mapped into IPv6 is the IPv4 address).
-pub fn client_key(ip: IpAddr) -> String {
+/// The address one client is counted under, here and by the general API limit: an IPv4
+/// address, or the /64 an IPv6 address is in (one subscriber's usual allocation: hopping inside
+/// it buys nothing). An IPv4 address mapped into IPv6 is the IPv4 address.
+pub fn per_subscriber(ip: IpAddr) -> IpAddr {
     match ip {
-        IpAddr::V4(v4) => v4.to_string(),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4.to_string(),
-            None => {
-                let s = v6.segments();
-                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-            }
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
         },
+        v4 => v4,
+    }
+}
+
+/// [`per_subscriber`] as the limits store it: `203.0.113.7`, or `2001:db8:1:2::/64`.
+pub fn client_key(ip: IpAddr) -> String {
+    match per_subscriber(ip) {
+        IpAddr::V6(network) => format!("{network}/64"),
+        v4 => v4.to_string(),
     }
 }
 
@@ -242,6 +248,11 @@ mod tests {
         assert_eq!(
             client_key("::ffff:203.0.113.7".parse().unwrap()),
             "203.0.113.7"
+        );
+        assert_eq!(client_key("2001:db8::1".parse().unwrap()), "2001:db8::/64");
+        assert_eq!(
+            per_subscriber(a),
+            "2001:db8:1:2::".parse::<IpAddr>().unwrap()
         );
     }
 }

@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-use sha2::{Digest, Sha256};
 use tokio::sync::broadcast;
 
 use super::db::{self, UserRow};
@@ -174,11 +173,6 @@ impl Auth {
             .await?;
         let known_device = self.known_device(&row.email, meta);
         self.session(row.to_user(), known_device.as_deref())
-    }
-
-    /// The user a session token belongs to, if the token is valid and not revoked.
-    pub async fn authenticate(&self, token: &str) -> Result<User, AuthError> {
-        Ok(self.authenticate_caller(token).await?.user)
     }
 
     /// Who a token (a session's or an API token) speaks for, and how.
@@ -509,8 +503,5 @@ impl Auth {
 
 /// How a deleted account's log is found again (a breach inquiry knows the email).
 pub fn email_hash(email: &str) -> String {
-    Sha256::digest(email.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    crate::digest::sha256_hex(email.as_bytes())
 }

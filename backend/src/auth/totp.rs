@@ -2,7 +2,6 @@
 //! Authenticator and Authy compute them, and one-time backup codes of 120 random bits.
 
 use qrcodegen::{QrCode, QrCodeEcc};
-use sha2::{Digest, Sha256};
 use totp_rs::{Algorithm, Builder, Secret, Totp};
 
 use super::AuthError;
@@ -118,10 +117,7 @@ pub fn backup_code_hash(code: &str) -> String {
         .filter(|c| c.is_ascii_alphanumeric())
         .map(|c| c.to_ascii_uppercase())
         .collect();
-    Sha256::digest(normalised.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::digest::sha256_hex(normalised.as_bytes())
 }
 
 #[cfg(test)]

@@ -4,7 +4,6 @@
 //! a loop.
 
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use super::CopierError;
 use super::db::{self, NewSignal, SignalHead};
@@ -81,10 +80,7 @@ impl Copier {
             received_at: self.now(),
             status: "ACCEPTED".to_owned(),
             dedup_id: Some(fill.execution_id.clone()),
-            body_hash: Sha256::digest(raw.as_bytes())
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect(),
+            body_hash: crate::digest::sha256_hex(raw.as_bytes()),
             raw_payload: raw,
             parsed: serde_json::to_string(&signal).ok(),
             outcome: None,

@@ -37,7 +37,7 @@ pub fn client_order_id(signal: Id, follower: Id) -> String {
         .chain_update(signal.0.as_bytes())
         .chain_update(follower.0.as_bytes())
         .finalize();
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = crate::digest::hex(&digest);
     format!("ct{}", &hex[..30])
 }
 

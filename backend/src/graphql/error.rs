@@ -17,6 +17,9 @@ pub mod code {
     pub const TOTP_INVALID: &str = "TOTP_INVALID";
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
     pub const INVALID_INPUT: &str = "INVALID_INPUT";
+    /// The request itself is malformed or not allowed in this shape (not JSON, a batch, two
+    /// factor checks in one operation, a query over the subscription socket).
+    pub const BAD_REQUEST: &str = "BAD_REQUEST";
     pub const EMAIL_TAKEN: &str = "EMAIL_TAKEN";
     pub const INTERNAL: &str = "INTERNAL";
     pub const NOT_FOUND: &str = "NOT_FOUND";

@@ -78,7 +78,7 @@ impl Extension for OneFactorCheckPerOperation {
                     None,
                 );
                 let mut extensions = ErrorExtensionValues::default();
-                extensions.set("code", "BAD_REQUEST");
+                extensions.set("code", super::error::code::BAD_REQUEST);
                 error.extensions = Some(extensions);
                 return Err(error);
             }

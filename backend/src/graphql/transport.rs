@@ -26,10 +26,6 @@ use super::error::code;
 /// Subscriptions one socket may run at once (the web app runs three).
 pub const MAX_SUBSCRIPTIONS_PER_SOCKET: usize = 25;
 
-/// The code of an operation sent over the wrong transport (the HTTP layer's code for a
-/// malformed request, too).
-const BAD_REQUEST: &str = "BAD_REQUEST";
-
 /// Marks a WebSocket's operations, and counts the subscriptions running on it.
 #[derive(Default)]
 pub struct OverWebSocket {
@@ -74,7 +70,7 @@ impl TransportError {
     /// is a `ServerError` here rather than a resolver's `Error` from `error.rs`.
     fn to_server_error(&self) -> ServerError {
         let code = match self {
-            Self::NotASubscription => BAD_REQUEST,
+            Self::NotASubscription => code::BAD_REQUEST,
             // A quota on what the client holds at once, as the login limits are on what it
             // sends: clients already back off on RATE_LIMITED. There is no retryAfterSeconds,
             // since waiting alone frees nothing; ending a subscription does.

@@ -24,7 +24,7 @@ use sha2::{Digest, Sha256};
 use super::AppState;
 use super::client::{is_https, request_meta};
 use crate::auth::AuthError;
-use crate::graphql::error::internal;
+use crate::graphql::error::{code, internal};
 use crate::graphql::request::{RequestContext, session_token};
 
 pub async fn execute(State(state): State<AppState>, request: Request) -> Response {
@@ -160,7 +160,7 @@ fn is_json(headers: &HeaderMap) -> bool {
 /// A request error in the GraphQL response shape, so clients parse one format.
 fn refuse(status: StatusCode, message: &str) -> Response {
     let body =
-        json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }] });
+        json!({ "errors": [{ "message": message, "extensions": { "code": code::BAD_REQUEST } }] });
     (status, [(CACHE_CONTROL, "no-store")], Json(body)).into_response()
 }
 

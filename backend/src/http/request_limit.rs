@@ -13,6 +13,7 @@ use tower_governor::GovernorError;
 use tower_governor::governor::{GovernorConfig, GovernorConfigBuilder};
 use tower_governor::key_extractor::KeyExtractor;
 
+use crate::auth::per_subscriber;
 use crate::config::TrustedProxies;
 
 /// Keys requests by client IP.
@@ -34,22 +35,8 @@ impl KeyExtractor for ClientIpKey {
             .get_all("x-forwarded-for")
             .iter()
             .filter_map(|value| value.to_str().ok());
+        // Counted as the login limits count: an IPv6 client per /64.
         Ok(per_subscriber(self.0.client_ip(peer, forwarded_for)))
-    }
-}
-
-/// The key one client is counted under: an IPv4 address, or the /64 an IPv6 address is in
-/// (one subscriber's usual allocation; hopping inside it buys nothing), as the login limits do.
-fn per_subscriber(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let network = u128::from(v6) & !((1u128 << 64) - 1);
-                IpAddr::V6(network.into())
-            }
-        },
-        v4 => v4,
     }
 }
 
@@ -80,28 +67,4 @@ pub fn spawn_cleanup(config: Arc<LimitConfig>) {
             config.limiter().retain_recent();
         }
     });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ipv6_clients_share_their_64_and_ipv4_clients_stay_apart() {
-        let a: IpAddr = "2001:db8:7:8:1::1".parse().unwrap();
-        let b: IpAddr = "2001:db8:7:8:ffff::2".parse().unwrap();
-        assert_eq!(per_subscriber(a), per_subscriber(b));
-        assert_eq!(
-            per_subscriber(a),
-            "2001:db8:7:8::".parse::<IpAddr>().unwrap()
-        );
-        assert_ne!(
-            per_subscriber("198.51.100.1".parse().unwrap()),
-            per_subscriber("198.51.100.2".parse().unwrap())
-        );
-        assert_eq!(
-            per_subscriber("::ffff:198.51.100.1".parse().unwrap()),
-            "198.51.100.1".parse::<IpAddr>().unwrap()
-        );
-    }
 }

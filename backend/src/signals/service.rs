@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sha2::{Digest, Sha256};
 
 use super::budget::Budget;
 use super::db::{self, NewToken, SignalRow, WebhookRow};
@@ -39,7 +38,7 @@ pub struct Signals {
 }
 
 pub(super) fn token_hash(token: &str) -> String {
-    signature::hex(&Sha256::digest(token.as_bytes()))
+    crate::digest::sha256_hex(token.as_bytes())
 }
 
 fn new_token() -> Result<String, SignalsError> {

@@ -11,10 +11,11 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, KeyInit, Mac};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 use super::SignalsError;
 use crate::db::types::Id;
+use crate::digest::sha256_hex;
 use crate::vault::{SecretString, associated_data};
 
 /// A signature's timestamp may be this far from the server's clock, either way.
@@ -122,13 +123,8 @@ pub fn verify(header: &str, key: &[u8], body: &[u8], now: i64) -> Result<Verifie
     let tag = mac.finalize().into_bytes();
     Ok(Verified {
         signed_at,
-        digest: hex(&Sha256::digest(tag)),
+        digest: sha256_hex(&tag),
     })
-}
-
-/// Lower-case hex.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
@@ -144,6 +140,7 @@ fn decode_hex(text: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::digest::hex;
 
     fn sign(key: &str, t: &str, body: &[u8]) -> String {
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key.as_bytes()).unwrap();

@@ -5,6 +5,8 @@
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
+use crate::digest::hex;
+
 /// The string a REST request signs.
 pub fn origin(timestamp: &str, api_key: &str, recv_window: &str, payload: &str) -> String {
     format!("{timestamp}{api_key}{recv_window}{payload}")
@@ -18,10 +20,6 @@ pub fn hmac_hex(secret: &str, message: &str) -> String {
     };
     mac.update(message.as_bytes());
     hex(&mac.finalize().into_bytes())
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The WebSocket `auth` signature for a given expiry (ms).
