@@ -20,6 +20,7 @@ use crate::copier::{Copier, CopierSettings};
 use crate::db::{self, Db, DbError};
 use crate::graphql::{self, SchemaOptions, ServerInfo};
 use crate::http::{self, AppState, StaticFiles};
+use crate::mail::Mail;
 use crate::shutdown::{self, ShutdownTrigger};
 use crate::signals::Signals;
 use crate::vault::Vault;
@@ -40,6 +41,10 @@ pub enum StartupError {
     },
     #[error("cannot set up TLS for broker connections: {0}")]
     Tls(String),
+    #[error("{0}; check COPYTRADE_SMTP_URL")]
+    Mail(#[from] crate::mail::MailError),
+    #[error("{0}")]
+    Breach(#[from] crate::breach::BreachError),
     #[error("the server stopped with an error: {0}")]
     Serve(std::io::Error),
 }
@@ -114,15 +119,25 @@ impl App {
                 "the web app is not built here: the API works, pages answer 503 until `trunk build --release` runs"
             );
         }
+        let vault = Arc::new(Vault::new(&secrets.master_keys));
+        let mail = Mail::new(
+            db.clone(),
+            vault.clone(),
+            clock.clone(),
+            config.mail.as_ref(),
+            &config.public_url,
+        )?;
+        log_mail_settings(&config);
         let info = ServerInfo {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             database: db.kind(),
+            mail_enabled: mail.is_enabled(),
         };
-        let vault = Arc::new(Vault::new(&secrets.master_keys));
         let auth = Auth::new(
             db.clone(),
             TokenKeys::new(&secrets.jwt_secret),
             vault.clone(),
+            mail.clone(),
             clock.clone(),
         )
         .with_registrations_per_hour(config.registrations_per_hour);
@@ -177,6 +192,7 @@ impl App {
         let state = AppState {
             db,
             auth,
+            mail,
             connections,
             signals,
             copier,
@@ -244,6 +260,13 @@ impl App {
                 .clone()
                 .run_pruner(self.state.shutdown.clone()),
         );
+        // Queued mail goes to the SMTP server, retried through outages.
+        tokio::spawn(
+            self.state
+                .mail
+                .clone()
+                .run_sender(self.state.shutdown.clone()),
+        );
         // Several instances on PostgreSQL share their live feeds.
         tokio::spawn(
             self.state
@@ -279,6 +302,50 @@ impl App {
             () = grace_expired => tracing::warn!("requests still running after the grace period were cut off"),
         }
         Ok(())
+    }
+}
+
+/// `copytrade notify-users`: mails a breach notice to every affected user (see [`crate::breach`]).
+/// Safe to interrupt and rerun: nobody is mailed twice.
+pub async fn notify_users(
+    config: &Config,
+    env: impl Fn(&str) -> Option<String>,
+    notice: &crate::breach::Notice,
+) -> Result<crate::breach::NoticeReport, StartupError> {
+    use crate::config::MasterKeys;
+
+    config.prepare_data_dir()?;
+    migrate(config).await?;
+    let db = Db::connect(&config.database).await?;
+    let keys = MasterKeys::load(&config.data_dir, &env)?;
+    let mail = Mail::new(
+        db.clone(),
+        Arc::new(Vault::new(&keys)),
+        Clock::system(),
+        config.mail.as_ref(),
+        &config.public_url,
+    )?;
+    Ok(crate::breach::notify_users(&db, &mail, notice).await?)
+}
+
+/// Says at start whether mail is on, and warns when it would cross the network unencrypted.
+fn log_mail_settings(config: &Config) {
+    match &config.mail {
+        None => tracing::warn!(
+            "mail is off: COPYTRADE_SMTP_URL and COPYTRADE_MAIL_FROM are not set, so email \
+             addresses are not verified, forgotten passwords cannot be reset by email and no \
+             security notices are sent (the web app says so)"
+        ),
+        Some(mail) => {
+            tracing::info!(smtp = %mail.redacted_url(), from = %mail.from, "mail is on");
+            if mail.is_plaintext_beyond_loopback() {
+                tracing::warn!(
+                    smtp = %mail.redacted_url(),
+                    "mail goes to another machine over plain SMTP: reset links and the SMTP \
+                     password cross the network unencrypted; use smtps:// or ?tls=required"
+                );
+            }
+        }
     }
 }
 

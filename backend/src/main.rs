@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use copytrade::app::{self, App, StartupError};
+use copytrade::breach::{BreachError, Notice};
 use copytrade::clock::Clock;
 use copytrade::config::Config;
 use copytrade::{graphql, shutdown, telemetry};
@@ -17,6 +18,11 @@ commands:
   rotate-master-key
                  make a new master key (or use COPYTRADE_MASTER_KEY) and re-encrypt
                  every stored credential under it; safe to interrupt and rerun
+  notify-users --subject S --body-file F [--with-credentials] [--since DATE]
+                 mail a breach notice to every user (or, with --with-credentials, those
+                 who held broker credentials since DATE: YYYY-MM-DD or RFC 3339); each
+                 send goes into the user's security log; safe to interrupt and rerun:
+                 nobody is mailed twice
   print-schema   write the GraphQL schema (SDL) to stdout
   help           show this help
   version        show the version
@@ -28,12 +34,18 @@ enum Command {
     Serve,
     Migrate,
     RotateMasterKey,
+    NotifyUsers(Notice),
     PrintSchema,
     Help,
     Version,
 }
 
 fn parse(args: &[String]) -> Result<Command, String> {
+    if let [first, rest @ ..] = args
+        && first == "notify-users"
+    {
+        return parse_notice(rest).map(Command::NotifyUsers);
+    }
     match args {
         [] => Ok(Command::Serve),
         [one] => match one.as_str() {
@@ -47,6 +59,58 @@ fn parse(args: &[String]) -> Result<Command, String> {
         },
         _ => Err("expected at most one command; run `copytrade help`".to_owned()),
     }
+}
+
+/// `notify-users`' options; the body file is read here, so a wrong path fails before anything
+/// is sent.
+fn parse_notice(args: &[String]) -> Result<Notice, String> {
+    let (mut subject, mut body_file, mut with_credentials, mut since) = (None, None, false, None);
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| {
+            args.next()
+                .cloned()
+                .ok_or_else(|| format!("{name} needs a value; run `copytrade help`"))
+        };
+        match arg.as_str() {
+            "--subject" => subject = Some(value("--subject")?),
+            "--body-file" => body_file = Some(value("--body-file")?),
+            "--with-credentials" => with_credentials = true,
+            "--since" => since = Some(parse_date(&value("--since")?)?),
+            other => {
+                return Err(format!(
+                    "notify-users does not take `{other}`; run `copytrade help`"
+                ));
+            }
+        }
+    }
+    let subject = subject.ok_or("notify-users needs --subject; run `copytrade help`")?;
+    let path = body_file.ok_or("notify-users needs --body-file; run `copytrade help`")?;
+    let body = std::fs::read_to_string(&path)
+        .map_err(|err| format!("cannot read the body file {path}: {err}"))?;
+    if since.is_some() && !with_credentials {
+        return Err("--since narrows --with-credentials; give both, or neither".to_owned());
+    }
+    Ok(Notice {
+        subject,
+        body,
+        with_credentials,
+        since,
+    })
+}
+
+/// `YYYY-MM-DD` (midnight UTC) or an RFC 3339 time.
+fn parse_date(raw: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(raw) {
+        return Ok(at.with_timezone(&chrono::Utc));
+    }
+    chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .ok()
+        .and_then(|day| day.and_hms_opt(0, 0, 0))
+        .map(|at| at.and_utc())
+        .ok_or_else(|| {
+            format!("--since `{raw}` is not a date like 2026-12-01 or 2026-12-01T08:00:00Z")
+        })
 }
 
 fn main() -> ExitCode {
@@ -68,7 +132,7 @@ fn main() -> ExitCode {
             print!("{}", graphql::sdl());
             ExitCode::SUCCESS
         }
-        Command::Serve | Command::Migrate | Command::RotateMasterKey => {
+        Command::Serve | Command::Migrate | Command::RotateMasterKey | Command::NotifyUsers(_) => {
             let config = match Config::from_env() {
                 Ok(config) => config,
                 Err(err) => return fail(&err.to_string()),
@@ -91,6 +155,19 @@ fn main() -> ExitCode {
                             app::rotate_master_key(&config, |name| std::env::var(name).ok())
                                 .await?;
                         println!("{report}");
+                        Ok(())
+                    }
+                    Command::NotifyUsers(notice) => {
+                        let report =
+                            app::notify_users(&config, |name| std::env::var(name).ok(), &notice)
+                                .await?;
+                        println!("{report}");
+                        if report.pending > 0 {
+                            return Err(StartupError::Breach(BreachError::Invalid(format!(
+                                "{} notice(s) are still queued",
+                                report.pending
+                            ))));
+                        }
                         Ok(())
                     }
                     _ => serve(config).await,

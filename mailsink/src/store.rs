@@ -45,6 +45,9 @@ pub struct Message {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FaultKind {
+    /// The transaction goes through as usual: queued ahead of another fault, it lets the first
+    /// N transactions succeed and fails the ones after (an outage in the middle of a batch).
+    Pass,
     /// Every `RCPT TO` of the transaction answers `450`.
     RejectRcpt,
     /// The message is read whole, then refused with `451` and not stored.

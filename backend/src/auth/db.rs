@@ -27,6 +27,8 @@ pub struct UserRow {
     /// Vault blob of a seed being set up.
     pub totp_pending_secret: Option<Vec<u8>>,
     pub totp_last_step: Option<i64>,
+    /// When the user opened the verification link.
+    pub email_verified_at: Option<Ts>,
 }
 
 impl UserRow {
@@ -37,6 +39,7 @@ impl UserRow {
             created_at: self.created_at.0,
             token_version: self.token_version,
             totp_enabled: self.totp_enabled,
+            email_verified: self.email_verified_at.is_some(),
         }
     }
 }
@@ -52,6 +55,16 @@ struct EventRow {
     ip: Option<String>,
     user_agent: Option<String>,
     created_at: Ts,
+    detail: Option<String>,
+}
+
+/// A security event to record.
+pub struct NewEvent {
+    pub user_id: Id,
+    pub kind: SecurityEventKind,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub detail: Option<String>,
 }
 
 /// Inside a transaction on `$c` (either backend): deletes every backup code of the user and
@@ -218,21 +231,15 @@ pub async fn prune_deleted_account_events(db: &Db, before: Ts) -> Result<usize, 
     })
 }
 
-pub async fn record_event(
-    db: &Db,
-    user_id: Id,
-    kind: SecurityEventKind,
-    ip: Option<String>,
-    user_agent: Option<String>,
-    now: Ts,
-) -> Result<(), DbError> {
+pub async fn record_event(db: &Db, event: NewEvent, now: Ts) -> Result<(), DbError> {
     let row = EventRow {
         id: Id::new(),
-        user_id,
-        kind: kind.as_str().to_owned(),
-        ip,
-        user_agent,
+        user_id: event.user_id,
+        kind: event.kind.as_str().to_owned(),
+        ip: event.ip,
+        user_agent: event.user_agent,
         created_at: now,
+        detail: event.detail,
     };
     with_conn!(db, write, |c| {
         diesel::insert_into(security_events::table)
@@ -268,6 +275,7 @@ pub async fn events(db: &Db, user_id: Id, limit: i64) -> Result<Vec<SecurityEven
                 ip: row.ip,
                 user_agent: row.user_agent,
                 at: row.created_at.0,
+                detail: row.detail,
             })
         })
         .collect())
@@ -384,5 +392,71 @@ pub async fn use_backup_code(db: &Db, id: Id, code_hash: &str) -> Result<bool, D
         .execute(c)
         .await?;
         Ok(deleted == 1)
+    })
+}
+
+/// Whether the user has signed up, logged in or confirmed their password from `ip` before.
+pub async fn has_signed_in_from(db: &Db, user_id: Id, ip: &str) -> Result<bool, DbError> {
+    let kinds = [
+        SecurityEventKind::Registered.as_str(),
+        SecurityEventKind::LoginSucceeded.as_str(),
+        SecurityEventKind::Reauthenticated.as_str(),
+        SecurityEventKind::PasswordReset.as_str(),
+    ];
+    with_conn!(db, read, |c| {
+        let found: Option<Id> = security_events::table
+            .filter(security_events::user_id.eq(user_id))
+            .filter(security_events::ip.eq(ip))
+            .filter(security_events::kind.eq_any(kinds))
+            .select(security_events::id)
+            .first(c)
+            .await
+            .optional()?;
+        Ok(found.is_some())
+    })
+}
+
+/// Marks the email address verified now, unless it already was.
+pub async fn set_email_verified(db: &Db, id: Id, now: Ts) -> Result<(), DbError> {
+    with_conn!(db, write, |c| {
+        diesel::update(
+            users::table
+                .find(id)
+                .filter(users::email_verified_at.is_null()),
+        )
+        .set(users::email_verified_at.eq(now))
+        .execute(c)
+        .await?;
+        Ok(())
+    })
+}
+
+/// Every account's id and email, oldest first.
+pub async fn all_addresses(db: &Db) -> Result<Vec<(Id, String)>, DbError> {
+    with_conn!(db, read, |c| {
+        Ok(users::table
+            .order((users::created_at.asc(), users::id.asc()))
+            .select((users::id, users::email))
+            .load(c)
+            .await?)
+    })
+}
+
+/// Users with an event of one of `kinds` at or after `since` (ever, without it).
+pub async fn users_with_events(
+    db: &Db,
+    kinds: &[&str],
+    since: Option<Ts>,
+) -> Result<Vec<Id>, DbError> {
+    with_conn!(db, read, |c| {
+        let mut query = security_events::table
+            .filter(security_events::kind.eq_any(kinds.to_vec()))
+            .select(security_events::user_id)
+            .distinct()
+            .into_boxed();
+        if let Some(since) = since {
+            query = query.filter(security_events::created_at.ge(since));
+        }
+        Ok(query.load(c).await?)
     })
 }

@@ -8,6 +8,8 @@
 pub mod api_tokens;
 mod db;
 pub mod device;
+mod email_links;
+mod notices;
 pub mod password;
 mod rate_limit;
 mod service;
@@ -50,6 +52,15 @@ pub enum AuthError {
     Unauthenticated,
     #[error("no such {0}")]
     NotFound(&'static str),
+    /// A mailed link that is unknown, used or expired.
+    #[error("this link is invalid, was already used or has expired; ask for a new one")]
+    LinkInvalid,
+    #[error("this server sends no email, so it cannot send that link; ask whoever runs it")]
+    MailDisabled,
+    #[error(
+        "confirm your email address first: open the link we mailed you (Settings can send it again)"
+    )]
+    EmailNotVerified,
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -76,6 +87,8 @@ pub struct User {
     pub token_version: i64,
     /// Whether logins need a second factor.
     pub totp_enabled: bool,
+    /// Whether the user opened the link in the verification email.
+    pub email_verified: bool,
 }
 
 /// A new session: the token to send back, and whose it is.
@@ -145,6 +158,8 @@ pub struct SecurityEvent {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub at: DateTime<Utc>,
+    /// For [`SecurityEventKind::EmailSent`], which kind of mail.
+    pub detail: Option<String>,
 }
 
 /// What happened to an account.
@@ -179,11 +194,21 @@ pub enum SecurityEventKind {
     VaultKeyRotated,
     ApiTokenCreated,
     ApiTokenRevoked,
+    /// The user opened the link in the verification email.
+    EmailVerified,
+    /// Someone asked for a password-reset link for this account.
+    PasswordResetRequested,
+    /// The password was set through a reset link; every session ended.
+    PasswordReset,
+    /// A mail went to the account's address; `detail` says which kind.
+    EmailSent,
+    /// A linked broker key passed its 30-day rotation date.
+    BrokerKeyRotationDue,
 }
 
 impl SecurityEventKind {
     /// Every kind with its stored name (the names are data: never rename one).
-    const NAMES: [(Self, &'static str); 23] = [
+    const NAMES: [(Self, &'static str); 28] = [
         (Self::Registered, "registered"),
         (Self::LoginSucceeded, "login_succeeded"),
         (Self::LoginFailed, "login_failed"),
@@ -207,6 +232,11 @@ impl SecurityEventKind {
         (Self::VaultKeyRotated, "vault_key_rotated"),
         (Self::ApiTokenCreated, "api_token_created"),
         (Self::ApiTokenRevoked, "api_token_revoked"),
+        (Self::EmailVerified, "email_verified"),
+        (Self::PasswordResetRequested, "password_reset_requested"),
+        (Self::PasswordReset, "password_reset"),
+        (Self::EmailSent, "email_sent"),
+        (Self::BrokerKeyRotationDue, "broker_key_rotation_due"),
     ];
 
     pub(crate) fn as_str(self) -> &'static str {
@@ -222,6 +252,50 @@ impl SecurityEventKind {
             .find(|(_, name)| *name == text)
             .map(|(kind, _)| *kind)
     }
+}
+
+/// Books a mail the SMTP server took in the recipient's security log: its kind, never its
+/// content (the mail sender calls this).
+pub async fn record_mail_sent(
+    db: &crate::db::Db,
+    user_id: Id,
+    mail_kind: &str,
+    at: crate::db::types::Ts,
+) -> Result<(), DbError> {
+    db::record_event(
+        db,
+        db::NewEvent {
+            user_id,
+            kind: SecurityEventKind::EmailSent,
+            ip: None,
+            user_agent: None,
+            detail: Some(mail_kind.to_owned()),
+        },
+        at,
+    )
+    .await
+}
+
+/// Who a breach notice goes to: every account, or (`holders`) only those among them. Oldest
+/// accounts first.
+pub async fn notice_addresses(
+    db: &crate::db::Db,
+    holders: Option<&std::collections::HashSet<Id>>,
+) -> Result<Vec<(Id, String)>, DbError> {
+    let mut all = db::all_addresses(db).await?;
+    if let Some(holders) = holders {
+        all.retain(|(id, _)| holders.contains(id));
+    }
+    Ok(all)
+}
+
+/// Users whose security log shows they unlinked a broker account at or after `since` (ever,
+/// without it): they held credentials in the period even though none is stored now.
+pub async fn unlinked_brokers_since(
+    db: &crate::db::Db,
+    since: Option<crate::db::types::Ts>,
+) -> Result<Vec<Id>, DbError> {
+    db::users_with_events(db, &[SecurityEventKind::BrokerUnlinked.as_str()], since).await
 }
 
 /// Trims and lower-cases an email and checks its shape; the error names the field.

@@ -17,6 +17,7 @@ use super::{
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::db::types::{Id, Ts};
+use crate::mail::Mail;
 use crate::shutdown::Shutdown;
 use crate::vault::Vault;
 
@@ -31,6 +32,8 @@ pub struct Auth {
     pub(super) db: Db,
     keys: TokenKeys,
     pub(super) vault: Arc<Vault>,
+    /// Verification and reset links, and security notices.
+    pub(super) mail: Mail,
     clock: Clock,
     /// Users whose sessions were just revoked here, so open WebSockets close at once.
     revocations: broadcast::Sender<Id>,
@@ -38,12 +41,13 @@ pub struct Auth {
 }
 
 impl Auth {
-    pub fn new(db: Db, keys: TokenKeys, vault: Arc<Vault>, clock: Clock) -> Self {
+    pub fn new(db: Db, keys: TokenKeys, vault: Arc<Vault>, mail: Mail, clock: Clock) -> Self {
         let (revocations, _) = broadcast::channel(256);
         Self {
             db,
             keys,
             vault,
+            mail,
             clock,
             revocations,
             registrations_per_hour: 10,
@@ -58,6 +62,20 @@ impl Auth {
 
     pub(super) fn now(&self) -> Ts {
         Ts::new(self.clock.now())
+    }
+
+    /// Whether this server sends mail (verification, reset links, notices).
+    pub fn mail_enabled(&self) -> bool {
+        self.mail.is_enabled()
+    }
+
+    /// Linking a live broker account needs a confirmed email address, so that the notices about
+    /// it reach the user. A server that sends no mail cannot confirm any address, and does not ask.
+    pub fn check_may_link_live(&self, user: &User) -> Result<(), AuthError> {
+        if self.mail.is_enabled() && !user.email_verified {
+            return Err(AuthError::EmailNotVerified);
+        }
+        Ok(())
     }
 
     /// The server's time, as the sessions' expiry and sudo mode see it.
@@ -96,13 +114,21 @@ impl Auth {
             totp_secret: None,
             totp_pending_secret: None,
             totp_last_step: None,
+            email_verified_at: None,
         };
         if !db::insert_user(&self.db, &row).await? {
             return Err(AuthError::EmailTaken);
         }
         self.record(row.id, SecurityEventKind::Registered, meta)
             .await?;
-        self.session(row.to_user(), None)
+        let user = row.to_user();
+        if self.mail.is_enabled()
+            && let Err(err) = self.send_verification(&user).await
+        {
+            // The account works; the banner's "send again" can make up for the mail.
+            tracing::warn!(error = %err, "the verification mail could not be queued");
+        }
+        self.session(user, None)
     }
 
     /// Checks email, password and (when on) the second factor, within the guessing limits.
@@ -152,6 +178,9 @@ impl Auth {
             // SEC-4: upgrade hashes made with weaker settings while we hold the password.
             let hash = password::hash(password_text.to_owned()).await?;
             db::set_password_hash(&self.db, row.id, &hash, self.now()).await?;
+        }
+        if known_device.is_none() {
+            self.notice_if_new_sign_in(&row.to_user(), meta).await;
         }
         self.record(row.id, SecurityEventKind::LoginSucceeded, meta)
             .await?;
@@ -235,6 +264,7 @@ impl Auth {
             .await?
             .ok_or(AuthError::Unauthenticated)?;
         api_tokens::revoke_all(&self.db, user.id).await?;
+        super::email_links::revoke_resets(&self.db, user.id, self.now()).await?;
         self.announce_revocation(user.id);
         self.record(user.id, SecurityEventKind::PasswordChanged, meta)
             .await?;
@@ -324,6 +354,29 @@ impl Auth {
         self.record(user_id, kind, meta).await
     }
 
+    /// Appends an entry to the user's security log for something the server itself did or
+    /// found (the daily key check), with its notice.
+    pub async fn record_system_event(
+        &self,
+        user_id: Id,
+        kind: SecurityEventKind,
+    ) -> Result<(), AuthError> {
+        db::record_event(
+            &self.db,
+            db::NewEvent {
+                user_id,
+                kind,
+                ip: None,
+                user_agent: None,
+                detail: None,
+            },
+            self.now(),
+        )
+        .await?;
+        self.send_notice(user_id, kind, None).await;
+        Ok(())
+    }
+
     /// Deletes what no limit or promise needs any more: old attempts, and deleted accounts'
     /// security logs past [`DELETED_EVENTS_DAYS`].
     pub async fn prune(&self) -> Result<usize, AuthError> {
@@ -331,7 +384,12 @@ impl Auth {
         let attempts = rate_limit::prune(&self.db, now).await?;
         let before = Ts::new(now.0 - chrono::Duration::days(DELETED_EVENTS_DAYS));
         let events = db::prune_deleted_account_events(&self.db, before).await?;
-        Ok(attempts + events)
+        let mails = self
+            .mail
+            .prune()
+            .await
+            .map_err(|err| AuthError::Internal(err.to_string()))?;
+        Ok(attempts + events + mails)
     }
 
     /// Prunes once an hour until shutdown.
@@ -395,7 +453,7 @@ impl Auth {
     }
 
     /// The device id of the browser's device cookie, if it is valid for `email`.
-    fn known_device(&self, email: &str, meta: &RequestMeta) -> Option<String> {
+    pub(super) fn known_device(&self, email: &str, meta: &RequestMeta) -> Option<String> {
         let cookie = meta.device.as_deref()?;
         device::verify(self.keys.device_key(), cookie, email, self.clock.now())
     }
@@ -453,7 +511,11 @@ impl Auth {
         Ok(to_log)
     }
 
-    fn session(&self, user: User, known_device: Option<&str>) -> Result<Session, AuthError> {
+    pub(super) fn session(
+        &self,
+        user: User,
+        known_device: Option<&str>,
+    ) -> Result<Session, AuthError> {
         let now = self.clock.now();
         let (token, expires_at) = self
             .keys
@@ -474,7 +536,9 @@ impl Auth {
         kind: SecurityEventKind,
         meta: &RequestMeta,
     ) -> Result<(), AuthError> {
-        self.record_at(user_id, kind, meta, self.now()).await
+        self.record_at(user_id, kind, meta, self.now()).await?;
+        self.send_notice(user_id, kind, Some(meta)).await;
+        Ok(())
     }
 
     async fn record_at(
@@ -490,10 +554,13 @@ impl Auth {
             .map(|ua| ua.chars().take(512).collect());
         db::record_event(
             &self.db,
-            user_id,
-            kind,
-            Some(meta.ip.to_string()),
-            user_agent,
+            db::NewEvent {
+                user_id,
+                kind,
+                ip: Some(meta.ip.to_string()),
+                user_agent,
+                detail: None,
+            },
             at,
         )
         .await?;

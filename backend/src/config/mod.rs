@@ -4,6 +4,7 @@
 //! value stops the server at start with one line naming the variable, what is wrong and how to
 //! fix it, never at the first request.
 
+mod mail;
 pub mod secrets;
 mod security_contact;
 mod trusted_proxies;
@@ -12,6 +13,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use mail::MailSettings;
 pub use secrets::{MasterKeys, SecretBytes, ServerSecrets};
 pub use security_contact::SecurityContact;
 pub use trusted_proxies::TrustedProxies;
@@ -56,6 +58,8 @@ pub struct Config {
     /// `COPYTRADE_SECURITY_CONTACT`: where to report a vulnerability (`/.well-known/security.txt`);
     /// none by default, and then that file is not served.
     pub security_contact: Option<SecurityContact>,
+    /// `COPYTRADE_SMTP_URL` and `COPYTRADE_MAIL_FROM`: outgoing mail; off when `None`.
+    pub mail: Option<MailSettings>,
     /// `COPYTRADE_ENDPOINT_<VENUE>[_WS]`: the brokers' URLs (built in; the operator may override).
     pub broker_endpoints: crate::brokers::BrokerEndpoints,
     /// `COPYTRADE_TRADOVATE_BRACKET_UNIT`, `COPYTRADE_TRADOVATE_SYNC`: Tradovate's unverified
@@ -248,6 +252,7 @@ impl Config {
                 var: "COPYTRADE_SECURITY_CONTACT",
                 why,
             })?;
+        let mail = MailSettings::from_lookup(get)?;
         let broker_endpoints = crate::brokers::BrokerEndpoints::from_lookup(get)?;
         let tradovate = crate::brokers::tradovate::TradovateSettings::from_lookup(get)?;
         Ok(Self {
@@ -268,6 +273,7 @@ impl Config {
             signal_max_age: Duration::from_secs(signal_max_age as u64),
             public_url,
             security_contact,
+            mail,
             broker_endpoints,
             tradovate,
         })

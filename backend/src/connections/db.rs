@@ -178,6 +178,48 @@ pub async fn checked_before(db: &Db, before: Ts) -> Result<Vec<Connection>, DbEr
         .collect()
 }
 
+/// Connections with credentials whose owner has not been told about rotation since the
+/// credentials last changed (the rotation notice).
+pub async fn rotation_not_notified(db: &Db) -> Result<Vec<Connection>, DbError> {
+    let rows: Vec<ConnectionRow> = with_conn!(db, read, |c| {
+        Ok::<_, DbError>(
+            broker_connections::table
+                .filter(broker_connections::broker.ne(BrokerKind::Paper.as_str()))
+                .filter(
+                    broker_connections::rotation_notified_at
+                        .is_null()
+                        .or(broker_connections::rotation_notified_at
+                            .lt(broker_connections::credentials_updated_at.nullable())),
+                )
+                .select(ConnectionRow::as_select())
+                .load(c)
+                .await?,
+        )
+    })?;
+    rows.into_iter()
+        .map(ConnectionRow::into_connection)
+        .collect()
+}
+
+/// Remembers that the owner was told the connection's key is due for rotation; `false` when
+/// another instance told them first.
+pub async fn mark_rotation_notified(db: &Db, id: Id, now: Ts) -> Result<bool, DbError> {
+    with_conn!(db, write, |c| {
+        let updated = diesel::update(
+            broker_connections::table.find(id).filter(
+                broker_connections::rotation_notified_at
+                    .is_null()
+                    .or(broker_connections::rotation_notified_at
+                        .lt(broker_connections::credentials_updated_at.nullable())),
+            ),
+        )
+        .set(broker_connections::rotation_notified_at.eq(now))
+        .execute(c)
+        .await?;
+        Ok(updated == 1)
+    })
+}
+
 /// One of the user's connections; `None` if it does not exist or is someone else's.
 pub async fn get(db: &Db, user: Id, id: Id) -> Result<Option<Connection>, DbError> {
     let row: Option<ConnectionRow> = with_conn!(db, read, |c| {
@@ -359,5 +401,17 @@ pub async fn delete(db: &Db, user: Id, id: Id) -> Result<Option<Vec<String>>, Db
             Ok::<_, DbError>((deleted == 1).then_some(accounts))
         })
         .await
+    })
+}
+
+/// Users who have stored broker credentials now (any connection but paper).
+pub async fn credential_holders(db: &Db) -> Result<Vec<Id>, DbError> {
+    with_conn!(db, read, |c| {
+        Ok(broker_connections::table
+            .filter(broker_connections::broker.ne(BrokerKind::Paper.as_str()))
+            .select(broker_connections::user_id)
+            .distinct()
+            .load(c)
+            .await?)
     })
 }

@@ -21,6 +21,11 @@ use crate::db::types::Id;
 pub use reads::{CACHE_SECONDS, READ_BURST, READS_PER_MINUTE};
 pub use service::{Connections, LinkRequest};
 
+/// Users who have stored broker credentials now (for a breach notice).
+pub async fn credential_holders(db: &crate::db::Db) -> Result<Vec<Id>, DbError> {
+    db::credential_holders(db).await
+}
+
 /// Credentials older than this should be replaced (SEC-16).
 pub const ROTATION_DAYS: i64 = 30;
 

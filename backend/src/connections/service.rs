@@ -113,6 +113,9 @@ impl Connections {
                 message: "applies to paper accounts only".into(),
             });
         }
+        if request.environment == BrokerEnvironment::Live {
+            self.auth.check_may_link_live(user)?;
+        }
         self.auth
             .verify_second_factor(user, request.totp_code.as_deref(), meta)
             .await?;
@@ -325,17 +328,8 @@ impl Connections {
             return Err(ConnectionError::NotFound);
         }
         if status == ConnectionStatus::Refused && connection.status != ConnectionStatus::Refused {
-            let meta = RequestMeta {
-                ip: std::net::IpAddr::from([127, 0, 0, 1]),
-                user_agent: Some("CopyTrade key check".to_owned()),
-                device: None,
-            };
             self.auth
-                .record_event(
-                    connection.user_id,
-                    SecurityEventKind::BrokerKeyRefused,
-                    &meta,
-                )
+                .record_system_event(connection.user_id, SecurityEventKind::BrokerKeyRefused)
                 .await?;
             tracing::warn!(connection = %connection.id, "a linked key gained withdrawal rights: refused");
         }
@@ -355,11 +349,36 @@ impl Connections {
         Ok(due.len())
     }
 
-    /// Every hour until shutdown: [`Self::check_stale`], and the paper books of deleted users go.
+    /// Tells each owner, once per set of credentials, that a key passed its 30-day rotation date
+    /// (a security-log entry and its notice mail). Returns how many were told.
+    pub async fn notify_rotation_due(&self) -> Result<usize, ConnectionError> {
+        let now = self.clock.now();
+        let mut told = 0;
+        for connection in db::rotation_not_notified(&self.db).await? {
+            if connection.rotation_due(now)
+                && db::mark_rotation_notified(&self.db, connection.id, Ts::new(now)).await?
+            {
+                self.auth
+                    .record_system_event(
+                        connection.user_id,
+                        SecurityEventKind::BrokerKeyRotationDue,
+                    )
+                    .await?;
+                told += 1;
+            }
+        }
+        Ok(told)
+    }
+
+    /// Every hour until shutdown: [`Self::check_stale`], the rotation notices, and the paper
+    /// books of deleted users go.
     pub async fn run_daily_checks(self, shutdown: Shutdown) {
         shutdown::every(std::time::Duration::from_secs(3600), shutdown, || async {
             if let Err(err) = self.check_stale().await {
                 tracing::warn!(%err, "daily key checks failed; retrying in an hour");
+            }
+            if let Err(err) = self.notify_rotation_due().await {
+                tracing::warn!(%err, "rotation notices failed; retrying in an hour");
             }
             if let Err(err) = self.brokers.paper.remove_orphans().await {
                 tracing::warn!(%err, "removing deleted users' paper books failed; retrying in an hour");

@@ -15,6 +15,7 @@ diesel::table! {
         totp_secret -> Nullable<Binary>,
         totp_pending_secret -> Nullable<Binary>,
         totp_last_step -> Nullable<BigInt>,
+        email_verified_at -> Nullable<DbTime>,
     }
 }
 
@@ -96,9 +97,48 @@ diesel::table! {
         ip -> Nullable<Text>,
         user_agent -> Nullable<Text>,
         created_at -> DbTime,
+        detail -> Nullable<Text>,
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+
+    email_tokens (id) {
+        id -> DbUuid,
+        user_id -> DbUuid,
+        purpose -> Text,
+        token_hash -> Text,
+        created_at -> DbTime,
+        expires_at -> DbTime,
+        used_at -> Nullable<DbTime>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+
+    mail_queue (id) {
+        id -> DbUuid,
+        user_id -> Nullable<DbUuid>,
+        recipient -> Text,
+        kind -> Text,
+        subject -> Text,
+        body -> Nullable<Binary>,
+        campaign -> Nullable<Text>,
+        created_at -> DbTime,
+        next_attempt_at -> DbTime,
+        attempts -> BigInt,
+        locked_until -> Nullable<DbTime>,
+        sent_at -> Nullable<DbTime>,
+        failed_at -> Nullable<DbTime>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(security_events -> users (user_id));
 diesel::joinable!(backup_codes -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
@@ -107,7 +147,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_attempts,
     security_events,
     backup_codes,
-    api_tokens
+    api_tokens,
+    email_tokens
 );
 
 diesel::table! {
@@ -128,6 +169,7 @@ diesel::table! {
         can_withdraw -> Nullable<Bool>,
         last_checked_at -> DbTime,
         created_at -> DbTime,
+        rotation_notified_at -> Nullable<DbTime>,
     }
 }
 

@@ -16,6 +16,8 @@ pub struct UserObject {
     /// Whether logins need a second factor.
     pub totp_enabled: bool,
     pub created_at: DateTime<Utc>,
+    /// Whether the user opened the link in the verification email.
+    pub email_verified: bool,
 }
 
 impl From<auth::User> for UserObject {
@@ -25,6 +27,7 @@ impl From<auth::User> for UserObject {
             email: user.email,
             totp_enabled: user.totp_enabled,
             created_at: user.created_at,
+            email_verified: user.email_verified,
         }
     }
 }
@@ -48,6 +51,8 @@ pub struct SecurityEventObject {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub at: DateTime<Utc>,
+    /// More about the event where it has more: for EMAIL_SENT, which mail it was (never its content).
+    pub detail: Option<String>,
 }
 
 #[derive(Default)]
@@ -83,6 +88,7 @@ impl AccountQuery {
                 ip: event.ip,
                 user_agent: event.user_agent,
                 at: event.at,
+                detail: event.detail,
             })
             .collect())
     }
@@ -103,6 +109,51 @@ pub struct AccountMutation;
 
 #[Object]
 impl AccountMutation {
+    /// Confirms the email address with the token from the verification link.
+    async fn verify_email(&self, ctx: &Context<'_>, token: String) -> Result<bool> {
+        let request = RequestContext::of(ctx)?;
+        ctx.data::<Auth>()?
+            .verify_email(&token, &request.meta)
+            .await
+            .map_err(auth_error)?;
+        Ok(true)
+    }
+
+    /// Sends the verification link again (at most 5 an hour). MAIL_DISABLED when this server sends no email.
+    async fn resend_verification_email(&self, ctx: &Context<'_>) -> Result<bool> {
+        let request = RequestContext::of(ctx)?;
+        ctx.data::<Auth>()?
+            .resend_verification(request.user()?)
+            .await
+            .map_err(auth_error)?;
+        Ok(true)
+    }
+
+    /// Mails a password-reset link valid for 30 minutes, if an account has this email. Always answers true: the answer never tells whether an account exists.
+    async fn request_password_reset(&self, ctx: &Context<'_>, email: String) -> Result<bool> {
+        let request = RequestContext::of(ctx)?;
+        ctx.data::<Auth>()?
+            .request_password_reset(&email, &request.meta);
+        Ok(true)
+    }
+
+    /// Sets a new password with the token from the reset link (single use); every session and API token ends. With two-factor login on, `totpCode` is required (TOTP_REQUIRED without it).
+    async fn reset_password(
+        &self,
+        ctx: &Context<'_>,
+        token: String,
+        new_password: String,
+        totp_code: Option<String>,
+    ) -> Result<AuthPayload> {
+        let request = RequestContext::of(ctx)?;
+        let session = ctx
+            .data::<Auth>()?
+            .reset_password(&token, &new_password, totp_code.as_deref(), &request.meta)
+            .await
+            .map_err(auth_error)?;
+        Ok(request.start_session(ctx, session))
+    }
+
     /// Creates an account (password: at least 10 characters, not a common one) and logs in.
     async fn register(
         &self,

@@ -41,6 +41,12 @@ pub mod code {
     pub const BROKER_UNSUPPORTED: &str = "BROKER_UNSUPPORTED";
     /// The broker wants the user to act first (a captcha, an agreement): the message says what.
     pub const BROKER_ACTION_REQUIRED: &str = "BROKER_ACTION_REQUIRED";
+    /// A mailed link (email verification, password reset) is unknown, used or expired.
+    pub const LINK_INVALID: &str = "LINK_INVALID";
+    /// This server sends no email (no COPYTRADE_SMTP_URL).
+    pub const MAIL_DISABLED: &str = "MAIL_DISABLED";
+    /// Linking a live broker account needs a confirmed email address.
+    pub const EMAIL_NOT_VERIFIED: &str = "EMAIL_NOT_VERIFIED";
     /// A stored setting cannot be read; saving it again mends it.
     pub const SETTINGS_UNREADABLE: &str = "SETTINGS_UNREADABLE";
 }
@@ -65,6 +71,9 @@ pub fn auth_error(err: AuthError) -> Error {
         }),
         AuthError::Unauthenticated => with_code(&err, code::UNAUTHENTICATED),
         AuthError::NotFound(_) => with_code(&err, code::NOT_FOUND),
+        AuthError::LinkInvalid => with_code(&err, code::LINK_INVALID),
+        AuthError::MailDisabled => with_code(&err, code::MAIL_DISABLED),
+        AuthError::EmailNotVerified => with_code(&err, code::EMAIL_NOT_VERIFIED),
         AuthError::Internal(detail) => internal(&detail),
     }
 }

@@ -18,6 +18,9 @@ pub struct ServerInfo {
     pub version: String,
     /// The database this server stores its data in.
     pub database: DatabaseKind,
+    /// Whether this server sends email (verification, password reset, security notices). Without
+    /// it, addresses stay unverified and a forgotten password cannot be reset by email.
+    pub mail_enabled: bool,
 }
 
 #[derive(Default)]

@@ -35,6 +35,8 @@ pub use static_files::StaticFiles;
 pub struct AppState {
     pub db: Db,
     pub auth: Auth,
+    /// The outbox (its sender runs beside the server).
+    pub mail: crate::mail::Mail,
     pub connections: crate::connections::Connections,
     pub signals: crate::signals::Signals,
     pub copier: crate::copier::Copier,

@@ -55,6 +55,7 @@ async fn first_adapter(app: &TestApp, email: &str) -> (Arc<dyn BrokerAdapter>, S
         created_at: chrono::Utc::now(),
         token_version: 0,
         totp_enabled: false,
+        email_verified: false,
     };
     let connection = connections.list(&user).await.unwrap().remove(0);
     let adapter = connections.adapter(&connection).await.unwrap();

@@ -16,6 +16,7 @@ mod bybit;
 mod command_line;
 mod copier;
 mod database;
+mod email;
 mod graphql_api;
 mod guessing;
 mod health;

@@ -16,7 +16,7 @@ fn code(answer: &Value) -> &str {
 }
 
 /// What the authenticator app shows for `secret` at the app's current time.
-fn authenticator_code(app: &TestApp, secret: &str) -> String {
+pub(crate) fn authenticator_code(app: &TestApp, secret: &str) -> String {
     let seed = Secret::try_from_base32(secret).unwrap();
     let totp = Builder::new()
         .with_algorithm(Algorithm::SHA1)
@@ -29,14 +29,14 @@ fn authenticator_code(app: &TestApp, secret: &str) -> String {
     totp.generate(now).to_string()
 }
 
-struct Enrolled {
-    token: String,
-    secret: String,
-    backup_codes: Vec<String>,
+pub(crate) struct Enrolled {
+    pub token: String,
+    pub secret: String,
+    pub backup_codes: Vec<String>,
 }
 
 /// Registers a trader and turns two-factor login on the way the web app does.
-async fn enrol(app: &TestApp) -> Enrolled {
+pub(crate) async fn enrol(app: &TestApp) -> Enrolled {
     let register = app
         .gql(
             "mutation($p: String!) { register(email: \"trader@example.com\", password: $p) { token } }",

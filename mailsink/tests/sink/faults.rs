@@ -145,3 +145,28 @@ async fn a_fault_without_a_known_kind_or_with_count_zero_is_refused() {
     assert_eq!(status, 200);
     assert_eq!(faults, json!([{"kind": "reject_data", "count": 1}]));
 }
+
+#[tokio::test]
+async fn pass_lets_the_first_transactions_through_and_the_next_fault_fails_the_rest() {
+    let sink = Sink::start().await;
+    sink.fault("pass", 2).await;
+    sink.fault("temporary_failure", 1).await;
+    let mut client = sink.ehlo().await;
+    let data = mail("b@example.test", "batch", "hi\r\n");
+    for expected in [250, 250] {
+        assert_eq!(
+            client
+                .send("a@copytrade.test", &["b@example.test"], &data)
+                .await,
+            expected
+        );
+    }
+    client.expect("MAIL FROM:<a@copytrade.test>", 451).await;
+    assert_eq!(
+        client
+            .send("a@copytrade.test", &["b@example.test"], &data)
+            .await,
+        250
+    );
+    assert_eq!(sink.messages("").await.len(), 3);
+}

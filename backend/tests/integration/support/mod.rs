@@ -4,6 +4,7 @@
 pub mod brokersim;
 pub mod http;
 pub mod live;
+pub mod mailsink;
 pub mod postgres;
 pub mod sim_bybit;
 pub mod trading;
@@ -167,14 +168,51 @@ impl TestApp {
         let config = Config::from_lookup(&lookup).unwrap();
         let app = App::prepare(config, &lookup, clock.clock()).await.unwrap();
         let router = app.router();
-        Self {
+        let app = Self {
             app,
             router,
             dir,
             clock,
             env,
             pg,
+        };
+        if app.app.state.mail.is_enabled() {
+            app.start_mail_sender();
         }
+        app
+    }
+
+    /// Starts the app sending mail to `sink` (plus `extra` settings); its mail sender runs as
+    /// `serve` runs it, and stops with the app.
+    pub async fn with_mail(
+        backend: Backend,
+        sink: &mailsink::MailSink,
+        extra: &[(&str, &str)],
+    ) -> Self {
+        let mut vars = sink.env();
+        vars.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        Self::with_env(backend, &vars).await
+    }
+
+    /// Runs the mail sender in the background, as the server does (when mail is on).
+    fn start_mail_sender(&self) {
+        tokio::spawn(
+            self.app
+                .state
+                .mail
+                .clone()
+                .run_sender(self.app.state.shutdown.clone()),
+        );
+    }
+
+    /// The settings it started with (to run the `copytrade` binary on the same database).
+    pub fn env(&self) -> &[(String, String)] {
+        &self.env
     }
 
     /// Stops this server as a crash would (nothing finishes) and starts a new one on the same

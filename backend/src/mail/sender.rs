@@ -1,0 +1,217 @@
+//! The sender: takes due mail from the queue and hands it to the SMTP server, retrying with
+//! a growing pause (at most a minute) until the server takes it.
+//!
+//! A queued mail wakes this instance's sender at once, so a mail normally reaches the SMTP
+//! server within milliseconds of the event. When the server cannot be reached, the pass stops
+//! (the other mails would fail the same way) and the sender pauses before trying again, so an
+//! outage costs one connection attempt per pause, not one per mail.
+
+use std::time::Duration;
+
+use super::queue::{self, QueuedMail};
+use super::smtp::{SendFailure, SmtpSender};
+use super::{Mail, MailError, MailKind, body_ad};
+use crate::db::types::Ts;
+use crate::shutdown::Shutdown;
+
+/// How long a sender holds a mail it is sending; a crashed sender's mail is free again after.
+const LEASE: chrono::Duration = chrono::Duration::minutes(2);
+/// Mails read from the queue at a time.
+const BATCH: i64 = 50;
+/// A mail the SMTP server has deferred for this long is given up and logged.
+const GIVE_UP_AFTER: chrono::Duration = chrono::Duration::days(3);
+/// The longest pause between tries, so mail flows again within a minute of an outage's end.
+const MAX_PAUSE: Duration = Duration::from_secs(60);
+
+/// The pause before try `attempt + 1` (1 s, 2 s, 4 s, … up to a minute).
+pub fn backoff(attempt: i64) -> Duration {
+    let exponent = u32::try_from(attempt.clamp(0, 6)).unwrap_or(6);
+    Duration::from_secs(1 << exponent).min(MAX_PAUSE)
+}
+
+/// What one pass over the queue did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct DeliveryReport {
+    pub sent: usize,
+    /// Deferred by the SMTP server: tried again later.
+    pub deferred: usize,
+    /// Refused for good, or given up on.
+    pub failed: usize,
+    /// Set when the SMTP server could not be reached: the pass stopped there.
+    pub outage: Option<String>,
+}
+
+impl Mail {
+    /// Sends every mail due now (only `campaign`'s, when given) until the queue is empty or the
+    /// SMTP server cannot be reached.
+    pub async fn deliver_due(&self, campaign: Option<&str>) -> Result<DeliveryReport, MailError> {
+        let smtp = self.smtp.as_ref().ok_or(MailError::Disabled)?;
+        let mut report = DeliveryReport::default();
+        loop {
+            let now = self.now();
+            let batch = queue::due(&self.db, now, campaign, BATCH).await?;
+            if batch.is_empty() {
+                return Ok(report);
+            }
+            let mut taken = 0;
+            for mail in batch {
+                let now = self.now();
+                if !queue::claim(&self.db, mail.id, now, Ts::new(now.0 + LEASE)).await? {
+                    continue; // another sender has it
+                }
+                taken += 1;
+                if let Some(why) = self.send_one(smtp, &mail, &mut report).await? {
+                    report.outage = Some(why);
+                    return Ok(report);
+                }
+            }
+            if taken == 0 {
+                return Ok(report);
+            }
+        }
+    }
+
+    /// Sends one claimed mail and books the outcome; `Some(reason)` when the server is unreachable.
+    async fn send_one(
+        &self,
+        smtp: &SmtpSender,
+        mail: &QueuedMail,
+        report: &mut DeliveryReport,
+    ) -> Result<Option<String>, MailError> {
+        let kind = MailKind::parse(&mail.kind);
+        let text = match (&mail.body, kind) {
+            (Some(body), Some(_)) => self.vault.open(body, &body_ad(mail.id)).ok(),
+            _ => None,
+        };
+        let (Some(kind), Some(text)) = (kind, text) else {
+            queue::mark_failed(
+                &self.db,
+                mail.id,
+                self.now(),
+                "the stored mail cannot be read",
+            )
+            .await?;
+            tracing::warn!(mail = %mail.id, "a queued mail cannot be read: given up");
+            report.failed += 1;
+            return Ok(None);
+        };
+        let text = String::from_utf8_lossy(&text).into_owned();
+        let started = std::time::Instant::now();
+        match smtp.send(&mail.recipient, &mail.subject, &text).await {
+            Ok(()) => {
+                let now = self.now();
+                queue::mark_sent(&self.db, mail.id, now).await?;
+                if let Some(user_id) = mail.user_id
+                    && let Err(err) =
+                        crate::auth::record_mail_sent(&self.db, user_id, kind.as_str(), now).await
+                {
+                    tracing::warn!(error = %err, mail = %mail.id, "a sent mail could not be logged");
+                }
+                tracing::info!(
+                    mail = %mail.id,
+                    kind = kind.as_str(),
+                    queued_ms = (now.0 - mail.created_at.0).num_milliseconds(),
+                    smtp_ms = started.elapsed().as_millis() as u64,
+                    "mail sent"
+                );
+                report.sent += 1;
+                Ok(None)
+            }
+            Err(SendFailure::Rejected(why)) => {
+                queue::mark_failed(&self.db, mail.id, self.now(), &why).await?;
+                tracing::warn!(mail = %mail.id, kind = kind.as_str(), reason = %why, "the SMTP server refused a mail for good");
+                report.failed += 1;
+                Ok(None)
+            }
+            Err(failure @ (SendFailure::Deferred(_) | SendFailure::Unreachable(_))) => {
+                let now = self.now();
+                let why = failure.to_string();
+                if now.0 - mail.created_at.0 > GIVE_UP_AFTER {
+                    queue::mark_failed(&self.db, mail.id, now, &why).await?;
+                    tracing::error!(mail = %mail.id, kind = kind.as_str(), reason = %why, "a mail could not be sent for 3 days: given up");
+                    report.failed += 1;
+                    return Ok(None);
+                }
+                let pause = chrono::Duration::from_std(backoff(mail.attempts + 1))
+                    .unwrap_or(chrono::Duration::seconds(60));
+                queue::retry_at(&self.db, mail.id, Ts::new(now.0 + pause), &why).await?;
+                if let SendFailure::Unreachable(_) = failure {
+                    return Ok(Some(why));
+                }
+                tracing::info!(mail = %mail.id, reason = %why, "the SMTP server deferred a mail");
+                report.deferred += 1;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Sends queued mail until shutdown: at once when a mail is queued here, when a retry falls
+    /// due, and at least every minute (mail queued by another instance).
+    pub async fn run_sender(self, shutdown: Shutdown) {
+        if !self.is_enabled() {
+            return;
+        }
+        let stop = shutdown.wait();
+        tokio::pin!(stop);
+        let mut outages: i64 = 0;
+        loop {
+            let pause = match self.deliver_due(None).await {
+                Ok(DeliveryReport {
+                    outage: Some(why), ..
+                }) => {
+                    outages += 1;
+                    let pause = backoff(outages);
+                    tracing::warn!(reason = %why, retry_in_seconds = pause.as_secs(), "mail is waiting: the SMTP server cannot be reached");
+                    pause
+                }
+                Ok(_) => {
+                    outages = 0;
+                    self.until_next_due().await
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "sending queued mail failed");
+                    backoff(3)
+                }
+            };
+            tokio::select! {
+                () = &mut stop => return,
+                () = self.wake.notified(), if outages == 0 => {}
+                () = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+
+    /// How long until the next retry falls due: at least a second (a mail another sender holds
+    /// is due but not ours to take), at most a minute.
+    async fn until_next_due(&self) -> Duration {
+        match queue::next_due(&self.db).await {
+            Ok(Some(next)) => (next.0 - self.now().0)
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+                .clamp(Duration::from_secs(1), MAX_PAUSE),
+            Ok(None) => MAX_PAUSE,
+            Err(_) => backoff(3),
+        }
+    }
+
+    /// Forgets sent and failed mail older than 90 days.
+    pub async fn prune(&self) -> Result<usize, MailError> {
+        let before = Ts::new(self.now().0 - chrono::Duration::days(90));
+        Ok(queue::prune(&self.db, before).await?)
+    }
+
+    fn now(&self) -> Ts {
+        Ts::new(self.clock.now())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pause_doubles_up_to_a_minute() {
+        let pauses: Vec<u64> = (1..=8).map(|n| backoff(n).as_secs()).collect();
+        assert_eq!(pauses, [2, 4, 8, 16, 32, 60, 60, 60]);
+    }
+}
