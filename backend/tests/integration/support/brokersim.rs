@@ -27,22 +27,7 @@ pub struct BrokerSim {
 /// The simulator binary, built on first use.
 fn binary() -> &'static PathBuf {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let status = std::process::Command::new(cargo)
-            .args(["build", "--quiet", "-p", "brokersim", "--bin", "brokersim"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("cargo runs to build brokersim");
-        assert!(status.success(), "building brokersim failed");
-        // The test binary lives in <target>/<profile>/deps; the simulator one level up.
-        let exe = std::env::current_exe().expect("the test binary's path");
-        let profile_dir = exe
-            .parent()
-            .and_then(|deps| deps.parent())
-            .expect("the test binary sits in <target>/<profile>/deps");
-        profile_dir.join("brokersim")
-    })
+    BINARY.get_or_init(|| super::workspace_binary("brokersim"))
 }
 
 impl BrokerSim {

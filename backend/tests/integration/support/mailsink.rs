@@ -26,22 +26,10 @@ pub struct MailSink {
     child: Child,
 }
 
+/// The sink's binary, built on first use.
 fn binary() -> &'static PathBuf {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let status = std::process::Command::new(cargo)
-            .args(["build", "--quiet", "-p", "mailsink", "--bin", "mailsink"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("cargo runs to build mailsink");
-        assert!(status.success(), "building mailsink failed");
-        let exe = std::env::current_exe().expect("the test binary's path");
-        exe.parent()
-            .and_then(|deps| deps.parent())
-            .expect("the test binary sits in <target>/<profile>/deps")
-            .join("mailsink")
-    })
+    BINARY.get_or_init(|| super::workspace_binary("mailsink"))
 }
 
 impl MailSink {

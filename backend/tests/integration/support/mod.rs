@@ -27,6 +27,24 @@ use tower::ServiceExt;
 
 pub use postgres::PgTestDb;
 
+/// Builds a workspace binary with cargo (quick when fresh, so a changed one is never tested
+/// stale) and returns its path beside the test binary's profile folder.
+pub fn workspace_binary(package: &str) -> std::path::PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let status = std::process::Command::new(cargo)
+        .args(["build", "--quiet", "-p", package, "--bin", package])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .unwrap_or_else(|err| panic!("cargo runs to build {package}: {err}"));
+    assert!(status.success(), "building {package} failed");
+    // The test binary lives in <target>/<profile>/deps; the others one level up.
+    let exe = std::env::current_exe().expect("the test binary's path");
+    exe.parent()
+        .and_then(|deps| deps.parent())
+        .expect("the test binary sits in <target>/<profile>/deps")
+        .join(package)
+}
+
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
