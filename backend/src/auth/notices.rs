@@ -94,26 +94,45 @@ impl Auth {
         self.notify(user_id, mail_kind, subject, what, meta).await;
     }
 
-    /// A new sign-in from a browser without our device cookie, at an address the account has
-    /// never signed in from.
-    pub(super) async fn notice_if_new_sign_in(&self, user: &User, meta: &RequestMeta) {
+    /// A sign-in from a new device (a browser without our device cookie for this account) or
+    /// from an address the account has never signed in from.
+    pub(super) async fn notice_if_new_sign_in(
+        &self,
+        user: &User,
+        known_device: bool,
+        meta: &RequestMeta,
+    ) {
         if !self.mail.is_enabled() {
             return;
         }
-        match db::has_signed_in_from(&self.db, user.id, &meta.ip.to_string()).await {
-            Ok(true) => {}
-            Ok(false) => {
-                self.notify(
-                    user.id,
-                    MailKind::NewSignIn,
-                    "New sign-in to your CopyTrade account",
-                    "your CopyTrade account was signed in to from a browser and an address it has not been used from before.",
-                    Some(meta),
-                )
-                .await;
+        let known_address =
+            match db::has_signed_in_from(&self.db, user.id, &meta.ip.to_string()).await {
+                Ok(known) => known,
+                Err(err) => {
+                    tracing::warn!(error = %err, "cannot tell whether a sign-in is new");
+                    return;
+                }
+            };
+        let what = match (known_device, known_address) {
+            (true, true) => return,
+            (false, true) => {
+                "your CopyTrade account was signed in to from a new browser or device (at an address it was used from before)."
             }
-            Err(err) => tracing::warn!(error = %err, "cannot tell whether a sign-in is new"),
-        }
+            (true, false) => {
+                "your CopyTrade account was signed in to from a new address (in a browser it was used in before)."
+            }
+            (false, false) => {
+                "your CopyTrade account was signed in to from a new browser or device, at an address it has not been used from before."
+            }
+        };
+        self.notify(
+            user.id,
+            MailKind::NewSignIn,
+            "New sign-in to your CopyTrade account",
+            what,
+            Some(meta),
+        )
+        .await;
     }
 
     async fn notify(

@@ -179,9 +179,8 @@ impl Auth {
             let hash = password::hash(password_text.to_owned()).await?;
             db::set_password_hash(&self.db, row.id, &hash, self.now()).await?;
         }
-        if known_device.is_none() {
-            self.notice_if_new_sign_in(&row.to_user(), meta).await;
-        }
+        self.notice_if_new_sign_in(&row.to_user(), known_device.is_some(), meta)
+            .await;
         self.record(row.id, SecurityEventKind::LoginSucceeded, meta)
             .await?;
         self.session(row.to_user(), known_device.as_deref())

@@ -2,8 +2,8 @@
 //!
 //! GraphQL aliases let one request call a mutation many times (`a: login(...) b: login(...)`).
 //! Each call counts against the guessing limits anyway, but an operation may hold at most one
-//! mutation that checks a password or a code, or creates a session, so a request can never
-//! carry a batch of guesses. Checked when the document is parsed, before anything runs;
+//! mutation that checks a password, a code or a mailed link, creates a session or sends a mail,
+//! so a request can never carry a batch of guesses or of mails. Checked when the document is parsed, before anything runs;
 //! fragments are followed, so spreading the same mutation twice does not get round it.
 
 use std::collections::HashSet;
@@ -16,7 +16,8 @@ use async_graphql::parser::types::{
 };
 use async_graphql::{ErrorExtensionValues, Name, Positioned, ServerError, ServerResult, Variables};
 
-/// Mutations that check a password, a TOTP code or a backup code, or start a session.
+/// Mutations that check a password, a TOTP code, a backup code or a mailed link, start a
+/// session, or send a mail.
 const FACTOR_MUTATIONS: &[&str] = &[
     "register",
     "login",
@@ -28,6 +29,10 @@ const FACTOR_MUTATIONS: &[&str] = &[
     "regenerateBackupCodes",
     "linkBrokerAccount",
     "updateBrokerCredentials",
+    "verifyEmail",
+    "resendVerificationEmail",
+    "requestPasswordReset",
+    "resetPassword",
 ];
 
 /// Fragments nest at most this deep here (deeper documents fail validation later anyway).

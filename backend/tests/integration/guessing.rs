@@ -143,6 +143,8 @@ async fn aliased_factor_checks_outside_login_are_refused_whole(backend: Backend)
         "mutation { a: reauthenticate(password: \"one\") { token } b: reauthenticate(password: \"two\") { token } }".to_owned(),
         "mutation { ...G ...G } fragment G on Mutation { changePassword(currentPassword: \"x\", newPassword: \"another long passphrase\") { token } }".to_owned(),
         format!("mutation {{ login(email: \"trader@example.com\", password: \"x\") {{ token }} deleteAccount(password: \"{PASSWORD}\") }}"),
+        "mutation { a: resetPassword(token: \"one\", newPassword: \"another long passphrase\", totpCode: \"111111\") { token } b: resetPassword(token: \"two\", newPassword: \"another long passphrase\", totpCode: \"222222\") { token } }".to_owned(),
+        "mutation { a: requestPasswordReset(email: \"trader@example.com\") b: requestPasswordReset(email: \"trader@example.com\") }".to_owned(),
     ] {
         let answer = app.gql_with(&operation, json!({}), &thief).await.json();
         assert_eq!(code(&answer), "BAD_REQUEST", "{operation}: {answer}");

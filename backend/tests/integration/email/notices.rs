@@ -12,7 +12,7 @@ use crate::support::{Backend, Caller, TestApp, on_both_databases};
 use crate::two_factor::{authenticator_code, enrol};
 
 on_both_databases!(
-    a_sign_in_from_a_new_address_is_announced_once,
+    a_sign_in_from_a_new_device_or_address_is_announced,
     password_and_two_factor_changes_are_announced,
     broker_links_changes_refusals_and_due_rotations_are_announced,
 );
@@ -20,19 +20,34 @@ on_both_databases!(
 const LOGIN: &str = "mutation($e: String!, $p: String!, $c: String) { login(email: $e, password: $p, totpCode: $c) { token } }";
 
 async fn login_from(app: &TestApp, email: &str, ip: [u8; 4], code: Option<&str>) -> Caller {
-    let answer = app
-        .gql_with(
-            LOGIN,
-            json!({ "e": email, "p": PASSWORD, "c": code }),
-            &Caller::from_ip(ip),
-        )
-        .await
-        .json();
-    Caller::with_token(
-        answer["data"]["login"]["token"]
-            .as_str()
-            .unwrap_or_else(|| panic!("{answer}")),
-    )
+    login_as(app, email, &Caller::from_ip(ip), code).await.0
+}
+
+/// Logs in as `from` (its address, its device cookie if any); the session and the browser's
+/// device cookie.
+async fn login_as(
+    app: &TestApp,
+    email: &str,
+    from: &Caller,
+    code: Option<&str>,
+) -> (Caller, String) {
+    let response = app
+        .gql_with(LOGIN, json!({ "e": email, "p": PASSWORD, "c": code }), from)
+        .await;
+    let device = response
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.starts_with("copytrade_device="))
+        .and_then(|value| value.split(';').next())
+        .unwrap_or_else(|| panic!("no device cookie in {:?}", response.headers))
+        .to_owned();
+    let answer = response.json();
+    let token = answer["data"]["login"]["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{answer}"));
+    (Caller::with_token(token), device)
 }
 
 async fn change_password(app: &TestApp, caller: &Caller, code: Option<&str>) -> Value {
@@ -45,27 +60,61 @@ async fn change_password(app: &TestApp, caller: &Caller, code: Option<&str>) -> 
     .json()
 }
 
-async fn a_sign_in_from_a_new_address_is_announced_once(backend: Backend) {
+async fn a_sign_in_from_a_new_device_or_address_is_announced(backend: Backend) {
     let sink = MailSink::start().await;
     let app = TestApp::with_mail(backend, &sink, &[]).await;
     let email = "roamer@example.test";
     app.register_trader(email).await;
 
-    let caller = login_from(&app, email, [203, 0, 113, 7], None).await;
+    let home = Caller::from_ip([203, 0, 113, 7]);
+    let (caller, device) = login_as(&app, email, &home, None).await;
     let mail = mail_about(&sink, email, "New sign-in", 1).await;
     let text = mail["text"].as_str().unwrap();
+    assert!(
+        text.contains("new browser or device, at an address"),
+        "{text}"
+    );
     assert!(text.contains("IP address 203.0.113.7"), "{text}");
     assert!(text.contains("If it was not you"), "{text}");
     assert!(!text.contains(PASSWORD), "{text}");
 
-    // The same address again is not news.
-    login_from(&app, email, [203, 0, 113, 7], None).await;
-    // Mail goes out in the order it was queued: once the next notice is in, any second
-    // sign-in notice would be too.
+    // The same browser at the same address again is not news.
+    let browser = Caller {
+        cookie: Some(device.clone()),
+        ..home.clone()
+    };
+    login_as(&app, email, &browser, None).await;
+    // The same browser elsewhere is.
+    let travelling = Caller {
+        cookie: Some(device),
+        ..Caller::from_ip([198, 51, 100, 99])
+    };
+    login_as(&app, email, &travelling, None).await;
+    let moved = mail_about(&sink, email, "New sign-in", 2).await;
+    assert!(
+        moved["text"]
+            .as_str()
+            .unwrap()
+            .contains("from a new address"),
+        "{moved}"
+    );
+    // So is another browser at a known address.
+    login_as(&app, email, &home, None).await;
+    let other = mail_about(&sink, email, "New sign-in", 3).await;
+    assert!(
+        other["text"]
+            .as_str()
+            .unwrap()
+            .contains("new browser or device (at an address"),
+        "{other}"
+    );
+
+    // Mail goes out in the order it was queued: once the next notice is in, a notice for the
+    // known browser would be too.
     let changed = change_password(&app, &caller, None).await;
     assert!(changed["errors"].is_null(), "{changed}");
     mail_about(&sink, email, "password was changed", 1).await;
-    assert_eq!(count_about(&sink, email, "New sign-in").await, 1);
+    assert_eq!(count_about(&sink, email, "New sign-in").await, 3);
     let session = Caller::with_token(changed["data"]["changePassword"]["token"].as_str().unwrap());
     until_mail_logged(&app, &session, "new_sign_in").await;
 }
