@@ -5,7 +5,20 @@ import { enableTwoFactor, signUp, uniqueEmail } from './support/accounts';
 import { expect, test } from './support/fixtures';
 
 // Logged out, the private pages show the log-in page instead; both kinds are checked.
-const PATHS = ['/', '/accounts', '/webhooks', '/copy-groups', '/trade-log', '/settings', '/login', '/signup', '/no/such/page'];
+const PATHS = [
+  '/',
+  '/accounts',
+  '/webhooks',
+  '/copy-groups',
+  '/trade-log',
+  '/settings',
+  '/login',
+  '/signup',
+  '/forgot-password',
+  '/reset-password',
+  '/verify-email',
+  '/no/such/page',
+];
 
 /** Collects CSP violations, console errors and uncaught exceptions of the page. */
 async function watchForProblems(page: Page): Promise<string[]> {

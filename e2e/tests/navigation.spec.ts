@@ -8,6 +8,10 @@ const PUBLIC_PAGES = [
   { path: '/', heading: 'Dashboard' },
   { path: '/login', heading: 'Log in to CopyTrade' },
   { path: '/signup', heading: 'Create your CopyTrade account' },
+  { path: '/forgot-password', heading: 'Reset your password' },
+  // The pages of email links, opened without the link's token.
+  { path: '/reset-password', heading: 'This link does not work' },
+  { path: '/verify-email', heading: 'This link does not work' },
 ];
 
 const PRIVATE_PAGES = [

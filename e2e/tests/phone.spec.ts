@@ -6,7 +6,7 @@ import { expect, test } from './support/fixtures';
 
 test.use({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
 
-const PUBLIC_PATHS = ['/', '/login', '/signup', '/no/such/page'];
+const PUBLIC_PATHS = ['/', '/login', '/signup', '/forgot-password', '/reset-password', '/verify-email', '/no/such/page'];
 const PRIVATE_PATHS = ['/', '/accounts', '/webhooks', '/copy-groups', '/trade-log', '/settings'];
 
 async function sidewaysOverflow(page: Page): Promise<number> {

@@ -8,7 +8,9 @@
 //!
 //! Pages that hold the user's data are private: [`RequireLogin`] sends visitors to log in and
 //! back. The dashboard stays public (it is the landing page and shows the server's status),
-//! and shows the user's own data only when logged in.
+//! and shows the user's own data only when logged in. The pages that links in emails open
+//! (`/verify-email`, `/reset-password`) and `/forgot-password` are public too: whoever opens
+//! the link may have no session in this browser.
 
 use yew::prelude::*;
 use yew_router::prelude::*;
@@ -16,6 +18,7 @@ use yew_router::prelude::*;
 use crate::api::live::LiveClient;
 use crate::components::{
     RequireLogin, ServerStatusProvider, SessionProvider, Sidebar, StatusBar, SudoPrompt,
+    VerifyEmailBanner,
 };
 use crate::pages;
 
@@ -40,6 +43,12 @@ pub enum Route {
     Login,
     #[at("/signup")]
     Signup,
+    #[at("/forgot-password")]
+    ForgotPassword,
+    #[at("/reset-password")]
+    ResetPassword,
+    #[at("/verify-email")]
+    VerifyEmail,
     #[not_found]
     #[at("/404")]
     NotFound,
@@ -55,6 +64,9 @@ fn switch(route: Route) -> Html {
         Route::Settings => html! { <RequireLogin><pages::Settings /></RequireLogin> },
         Route::Login => html! { <pages::Login /> },
         Route::Signup => html! { <pages::Signup /> },
+        Route::ForgotPassword => html! { <pages::ForgotPassword /> },
+        Route::ResetPassword => html! { <pages::ResetPassword /> },
+        Route::VerifyEmail => html! { <pages::VerifyEmail /> },
         Route::NotFound => html! { <pages::NotFound /> },
     }
 }
@@ -77,7 +89,8 @@ pub fn App() -> Html {
     }
 }
 
-/// Sidebar, the current page, and the status bar.
+/// Sidebar, the current page (under the banner asking to confirm the email address, when it
+/// applies), and the status bar.
 #[component]
 fn Shell() -> Html {
     html! {
@@ -86,6 +99,7 @@ fn Shell() -> Html {
             <Sidebar />
             <div class="shell__main">
                 <main id="content" class="content" tabindex="-1">
+                    <VerifyEmailBanner />
                     <Switch<Route> render={switch} />
                 </main>
                 <StatusBar />

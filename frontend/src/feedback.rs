@@ -129,6 +129,16 @@ impl Feedback {
             Some(code::BROKER_UNSUPPORTED | code::BROKER_REJECTED) => {
                 Self::general(sentence(&server.message))
             }
+            Some(code::LINK_INVALID) => Self::general(
+                "This link does not work: it is unknown, was already used, or has expired. Ask for a new one.",
+            ),
+            Some(code::MAIL_DISABLED) => Self::general(
+                "This server sends no email, so nothing could be sent. Ask whoever runs this server.",
+            ),
+            // The banner over every page offers the link again while the address is unconfirmed.
+            Some(code::EMAIL_NOT_VERIFIED) => Self::general(
+                "Confirm your email address first: open the link we mailed you, or use “Send the link again” at the top of the page.",
+            ),
             Some(code::NOT_FOUND) => {
                 Self::general("That no longer exists: it may have been removed in another window.")
             }
@@ -460,6 +470,41 @@ mod tests {
                 .general
                 .is_some_and(|message| message.contains("needs your password"))
         );
+    }
+
+    #[test]
+    fn mail_errors_read_in_words() {
+        let invalid = server(
+            code::LINK_INVALID,
+            "link_invalid: token unknown",
+            None,
+            None,
+        );
+        let message = Feedback::from_error(&invalid, &LOGIN)
+            .general
+            .expect("above the form");
+        assert!(message.contains("Ask for a new one"), "{message}");
+        assert!(!message.contains("token"), "{message}");
+        let disabled = server(code::MAIL_DISABLED, "mail is disabled", None, None);
+        assert!(
+            Feedback::from_error(&disabled, &Form::BUTTON)
+                .general
+                .is_some_and(|message| message.starts_with("This server sends no email"))
+        );
+        let unverified = server(
+            code::EMAIL_NOT_VERIFIED,
+            "confirm your email address first: open the link we mailed you (Settings can send it again)",
+            None,
+            None,
+        );
+        let message = Feedback::from_error(&unverified, &LOGIN)
+            .general
+            .expect("above the form");
+        assert!(
+            message.starts_with("Confirm your email address first"),
+            "{message}"
+        );
+        assert!(message.contains("Send the link again"), "{message}");
     }
 
     #[test]

@@ -58,7 +58,7 @@ pub enum AuthError {
     #[error("this server sends no email, so it cannot send that link; ask whoever runs it")]
     MailDisabled,
     #[error(
-        "confirm your email address first: open the link we mailed you (Settings can send it again)"
+        "confirm your email address first: open the link we mailed you, or ask for a new one"
     )]
     EmailNotVerified,
     #[error("internal error: {0}")]

@@ -2,6 +2,7 @@
 import { expect, Page } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { linkFrom, waitForMail } from './mail';
 import { currentCode } from './totp';
 
 /** A password the server accepts: long enough and on no list. */
@@ -25,6 +26,20 @@ export async function signUp(page: Page, email: string, password = PASSWORD): Pr
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page).toHaveURL((url) => url.pathname === '/');
   await expect(page.getByTestId('nav-user')).toHaveText(email);
+}
+
+/** The subject of the mail sign-up sends (and "Send the link again" sends again). */
+export const VERIFY_SUBJECT = 'Confirm your email';
+
+/**
+ * Confirms the address of the account logged in on `page` as its owner would: opens the link
+ * from the mail sign-up sent. Linking a live broker account waits for this.
+ */
+export async function confirmEmail(page: Page, email: string): Promise<void> {
+  const mail = await waitForMail(email, VERIFY_SUBJECT);
+  await page.goto(linkFrom(mail, '/verify-email'));
+  await expect(page.getByRole('heading', { level: 1, name: 'Your email address is confirmed' })).toBeVisible();
+  await expect(page.getByTestId('verify-email-banner')).toHaveCount(0);
 }
 
 /** Fills the log-in form's first step (on /login, wherever it came from). */

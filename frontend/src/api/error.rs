@@ -57,6 +57,14 @@ pub mod code {
     pub const REAUTH_REQUIRED: &str = "REAUTH_REQUIRED";
     /// The caller may not do this: an API token without the scope it needs.
     pub const FORBIDDEN: &str = "FORBIDDEN";
+    /// An email link (confirming the address, resetting the password) is unknown, was
+    /// already used, or has expired.
+    pub const LINK_INVALID: &str = "LINK_INVALID";
+    /// This server sends no email, so nothing can be mailed.
+    pub const MAIL_DISABLED: &str = "MAIL_DISABLED";
+    /// Linking a live broker account waits until the email address is confirmed (on a
+    /// server that sends email).
+    pub const EMAIL_NOT_VERIFIED: &str = "EMAIL_NOT_VERIFIED";
 }
 
 /// One entry of a GraphQL response's `errors` list.

@@ -61,7 +61,7 @@ pub enum ConnectionStatus {
     Unknown,
 }
 
-/// `Query.serverInfo`: the server's version and database.
+/// `Query.serverInfo`: the server's version, its database, and whether it sends email.
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
@@ -145,6 +145,44 @@ pub struct LogoutEverywhere;
     response_derives = "Clone, Debug, PartialEq"
 )]
 pub struct ChangePassword;
+
+/// `Mutation.verifyEmail`: confirms the email address with the token from its link.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/verify_email.graphql",
+    variables_derives = "Clone, PartialEq",
+    response_derives = "Clone, Debug, PartialEq"
+)]
+pub struct VerifyEmail;
+
+/// `Mutation.resendVerificationEmail`: the verification link again, to the user's address.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/resend_verification_email.graphql",
+    response_derives = "Clone, Debug, PartialEq"
+)]
+pub struct ResendVerificationEmail;
+
+/// `Mutation.requestPasswordReset`: a reset link to an address, if an account uses it.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/request_password_reset.graphql",
+    response_derives = "Clone, Debug, PartialEq"
+)]
+pub struct RequestPasswordReset;
+
+/// `Mutation.resetPassword`: a new password from a reset link, and a session; other sessions
+/// end.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/reset_password.graphql",
+    response_derives = "Clone, Debug, PartialEq"
+)]
+pub struct ResetPassword;
 
 /// `Mutation.deleteAccount`: the account and everything it owns.
 #[derive(GraphQLQuery)]

@@ -7,6 +7,7 @@
 mod account_names;
 mod auth_card;
 mod copy_button;
+mod email_link;
 mod empty_state;
 mod form;
 mod icons;
@@ -22,10 +23,12 @@ mod server_status;
 mod session;
 mod status_bar;
 mod sudo_prompt;
+mod verify_email_banner;
 
 pub use account_names::{AccountNames, use_account_names};
 pub use auth_card::{AuthCard, AuthCardLoading};
 pub use copy_button::{CopyButton, copy_text};
+pub use email_link::use_link_token;
 pub use empty_state::EmptyState;
 pub use form::{
     CodeField, FormAlert, SubmitButton, TextField, code_value, use_field, use_field_with,
@@ -44,3 +47,4 @@ pub use server_status::{ServerStatusProvider, use_server_status};
 pub use session::{Farewell, Session, SessionProvider, SessionState, User, use_session};
 pub use status_bar::StatusBar;
 pub use sudo_prompt::SudoPrompt;
+pub use verify_email_banner::VerifyEmailBanner;

@@ -4,7 +4,8 @@
 //! history entry, so Back does not bounce between the two), and the log-in and sign-up pages
 //! send them on to `next` afterwards. `next` is attacker-controlled text (anyone can craft the
 //! link), so it is only ever followed as one of the app's own routes: never as a URL, never to
-//! the log-in pages themselves, never to a page that does not exist.
+//! the log-in pages themselves (nor the password-reset and email-link pages), never to a page
+//! that does not exist.
 
 use serde::{Deserialize, Serialize};
 use yew::prelude::*;
@@ -30,7 +31,17 @@ impl ReturnTo {
             // Only a path: `//host` and `/\host` are URLs to a browser, `https:…` too.
             .filter(|next| next.starts_with('/') && !next.starts_with("//") && !next.contains('\\'))
             .and_then(Route::recognize)
-            .filter(|route| !matches!(route, Route::Login | Route::Signup | Route::NotFound))
+            .filter(|route| {
+                !matches!(
+                    route,
+                    Route::Login
+                        | Route::Signup
+                        | Route::ForgotPassword
+                        | Route::ResetPassword
+                        | Route::VerifyEmail
+                        | Route::NotFound
+                )
+            })
             .unwrap_or(Route::Dashboard)
     }
 }
@@ -145,7 +156,15 @@ mod tests {
 
     #[test]
     fn log_in_pages_and_unknown_paths_are_not_destinations() {
-        for next in ["/login", "/signup", "/no/such/page", "/404"] {
+        for next in [
+            "/login",
+            "/signup",
+            "/forgot-password",
+            "/reset-password",
+            "/verify-email",
+            "/no/such/page",
+            "/404",
+        ] {
             assert_eq!(destination(Some(next)), Route::Dashboard, "{next}");
         }
     }

@@ -50,6 +50,15 @@ pub fn ServerCard() -> Html {
                         <dd class="facts__value">{ &facts.database }</dd>
                     </div>
                     <div class="facts__row">
+                        <dt>{ "Email" }</dt>
+                        <dd class="facts__value" data-testid="server-mail">
+                            { if facts.mail_enabled { "On" } else { "Off" } }
+                            if !facts.mail_enabled {
+                                <span class="facts__note">{ "No address confirmation or password reset by email" }</span>
+                            }
+                        </dd>
+                    </div>
+                    <div class="facts__row">
                         <dt>{ "Server time" }</dt>
                         <dd class="facts__value facts__value--clock">
                             { time }

@@ -21,6 +21,9 @@ pub struct ServerFacts {
     pub version: String,
     /// `SQLite` or `PostgreSQL`.
     pub database: String,
+    /// Whether the server sends email: without it there is no address to confirm and no
+    /// password reset by email, and the pages say so instead of offering them.
+    pub mail_enabled: bool,
 }
 
 /// Everything the app shows about the server.
@@ -96,6 +99,7 @@ fn facts(info: &server_info::ServerInfoServerInfo) -> ServerFacts {
     ServerFacts {
         version: version_label(&info.version),
         database: database_label(&info.database),
+        mail_enabled: info.mail_enabled,
     }
 }
 

@@ -2,7 +2,9 @@
 //!
 //! [`SessionProvider`] asks the server (`me`) when the app starts and shares the answer through
 //! context; pages report what they change (a log-in, a new password, two-factor on or off, a
-//! log-out) so the whole app follows without asking again.
+//! log-out) so the whole app follows without asking again. A change the page cannot describe
+//! itself (an email link confirmed an address, perhaps another account's) asks the server
+//! again ([`Session::refresh`]).
 //!
 //! Rules:
 //! - The session itself is the server's HttpOnly cookie. The app only knows whose it is.
@@ -25,7 +27,7 @@ use yew::prelude::*;
 use crate::api::hooks::{use_link_status, use_live_client};
 use crate::api::live::LinkStatus;
 use crate::api::operations::{
-    Logout, Me, change_password, login, logout, me, reauthenticate, register,
+    Logout, Me, change_password, login, logout, me, reauthenticate, register, reset_password,
 };
 use crate::api::{ApiError, fetch};
 
@@ -38,6 +40,8 @@ pub struct User {
     pub totp_enabled: bool,
     /// RFC 3339.
     pub created_at: String,
+    /// Whether the user opened the link in the verification email.
+    pub email_verified: bool,
 }
 
 /// Why the app is logged out, when it was logged in a moment ago: the log-in page says so.
@@ -89,6 +93,9 @@ pub struct Session {
     pub ended: Callback<Farewell>,
     /// Asks the server again (after [`SessionState::Unknown`]).
     pub retry: Callback<()>,
+    /// Asks the server for the logged-in user's facts again, keeping what is shown meanwhile:
+    /// after a change made outside this session's requests (an email link was opened).
+    pub refresh: Callback<()>,
     holds: Rc<Cell<u32>>,
 }
 
@@ -226,6 +233,15 @@ pub fn SessionProvider(props: &SessionProviderProps) -> Html {
             });
         })
     };
+    let refresh = {
+        let check = check.clone();
+        let logged_in = matches!(*state, SessionState::LoggedIn(_));
+        Callback::from(move |()| {
+            if logged_in {
+                check.emit(Question::StillLoggedIn);
+            }
+        })
+    };
     let retry = {
         let state = state.clone();
         Callback::from(move |()| {
@@ -240,6 +256,7 @@ pub fn SessionProvider(props: &SessionProviderProps) -> Html {
         updated,
         ended,
         retry,
+        refresh,
         holds,
     };
     html! {
@@ -254,7 +271,8 @@ pub fn SessionProvider(props: &SessionProviderProps) -> Html {
 enum Question {
     /// At start, or after the server could not answer.
     WhoIsIt,
-    /// Logged in, but the live socket dropped: the server may have ended the session.
+    /// Logged in, but the live socket dropped (the server may have ended the session), or the
+    /// user's facts may have changed.
     StillLoggedIn,
 }
 
@@ -275,6 +293,7 @@ macro_rules! user_from {
                     email: user.email,
                     totp_enabled: user.totp_enabled,
                     created_at: user.created_at,
+                    email_verified: user.email_verified,
                 }
             }
         }
@@ -287,6 +306,7 @@ user_from!(
     login::LoginLoginUser,
     change_password::ChangePasswordChangePasswordUser,
     reauthenticate::ReauthenticateReauthenticateUser,
+    reset_password::ResetPasswordResetPasswordUser,
 );
 
 /// The session, from the [`SessionProvider`] around the shell.

@@ -1,6 +1,7 @@
 //! `/login`: email and password, then, for an account with two-factor login, a second step
 //! for the authenticator's code or a backup code. Afterwards the user goes on to `?next=` (the
-//! private page that sent them here) or the dashboard.
+//! private page that sent them here) or the dashboard. A forgotten password is reset by email,
+//! from `/forgot-password`.
 //!
 //! The second step sends the email and password again with the code: the server keeps no
 //! half-logged-in state between the two requests, so there is nothing to steal in between.
@@ -165,6 +166,9 @@ pub fn Login() -> Html {
                     error={feedback.for_field("password")}
                 />
                 <SubmitButton label="Log in" busy_label="Logging in…" busy={submission.busy()} block=true />
+                <div class="form__links form__links--center">
+                    <Link<Route> to={Route::ForgotPassword}>{ "Forgot password?" }</Link<Route>>
+                </div>
             </form>
         },
         Step::SecondFactor { backup_code } => {

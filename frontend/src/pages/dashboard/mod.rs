@@ -3,7 +3,8 @@
 //! and the kill switch.
 //!
 //! Public, since it is where the app opens: visitors see the server and how to start; the
-//! user's own overview appears only when logged in.
+//! user's own overview appears only when logged in. A page that sends the user here with news
+//! (a password set from a reset link) says so through [`Arrival`].
 
 mod fills;
 mod groups;
@@ -19,9 +20,29 @@ use crate::components::{
     EmptyState, Icon, IconName, PageHeader, ServerCard, SessionState, use_session,
 };
 
+/// Why the app came to the dashboard, when a page sent it here with news. Carried as history
+/// state, so the message belongs to that one arrival: a reload, or a link someone crafted,
+/// never shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arrival {
+    /// A reset link set a new password, and this browser is logged in with it.
+    PasswordReset,
+}
+
+impl Arrival {
+    fn message(self) -> &'static str {
+        match self {
+            Self::PasswordReset => {
+                "Your password was changed and you are logged in. Every other browser and device was logged out."
+            }
+        }
+    }
+}
+
 #[component]
 pub fn Dashboard() -> Html {
     let session = use_session();
+    let arrival = use_location().and_then(|location| location.state::<Arrival>());
     let first_step = match session.user() {
         Some(user) if user.totp_enabled => html! {
             <Step number=1 title="Your account is protected" to={Route::Settings} action="Settings">
@@ -78,6 +99,9 @@ pub fn Dashboard() -> Html {
             title="Dashboard"
             subtitle="Copy every order from a leader account to its followers, across brokers, as it happens."
         />
+        if let Some(arrival) = arrival {
+            <p class="callout callout--success" role="status" data-testid="dashboard-notice">{ arrival.message() }</p>
+        }
         { top }
         <div class="grid grid--two">
             <ServerCard />

@@ -23,9 +23,9 @@ use self::password::PasswordCard;
 use self::security_log::SecurityLogCard;
 use self::sessions::SessionsCard;
 use self::two_factor::TwoFactorCard;
-use crate::api::hooks::use_query;
+use crate::api::hooks::{Remote, use_query};
 use crate::api::operations::{SecurityEvents, security_events};
-use crate::components::{Icon, IconName, PageHeader, User, use_session};
+use crate::components::{Icon, IconName, PageHeader, User, use_server_status, use_session};
 use crate::format::Clock;
 
 /// How many security events the page lists.
@@ -61,9 +61,27 @@ struct AccountCardProps {
     user: User,
 }
 
-/// Who is logged in: the facts, no actions.
+/// Who is logged in: the facts, no actions (the banner over every page offers to send the
+/// confirmation link again).
 #[component]
 fn AccountCard(props: &AccountCardProps) -> Html {
+    let status = use_server_status();
+    // Until the server's facts arrive, an unconfirmed address is shown without a reason.
+    let mail_off = matches!(&status.facts, Remote::Ready(facts) if !facts.mail_enabled);
+    let (confirmation, note) = match (props.user.email_verified, mail_off) {
+        (true, _) => (
+            html! { <span class="badge badge--success">{ "Confirmed" }</span> },
+            None,
+        ),
+        (false, false) => (
+            html! { <span class="badge badge--warning">{ "Not confirmed" }</span> },
+            None,
+        ),
+        (false, true) => (
+            html! { <span class="badge">{ "Not confirmed" }</span> },
+            Some("This server sends no email, so the address cannot be confirmed."),
+        ),
+    };
     let since = Clock::parse(&props.user.created_at)
         .map(|clock| clock.date_label())
         .unwrap_or_else(|| props.user.created_at.clone());
@@ -74,6 +92,15 @@ fn AccountCard(props: &AccountCardProps) -> Html {
                 <div class="facts__row">
                     <dt>{ "Email" }</dt>
                     <dd class="facts__value" data-testid="account-email">{ props.user.email.clone() }</dd>
+                </div>
+                <div class="facts__row">
+                    <dt>{ "Email confirmation" }</dt>
+                    <dd class="facts__value">
+                        <span data-testid="account-email-state">{ confirmation }</span>
+                        if let Some(note) = note {
+                            <span class="facts__note" data-testid="account-email-note">{ note }</span>
+                        }
+                    </dd>
                 </div>
                 <div class="facts__row">
                     <dt>{ "Member since" }</dt>

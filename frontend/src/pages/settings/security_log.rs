@@ -1,5 +1,6 @@
 //! The security log: what happened to the account (log-ins, password and two-factor changes,
-//! broker accounts linked, unlinked or re-keyed), when, from which IP and which device.
+//! password resets, broker accounts linked, unlinked or re-keyed, the mails the server sent),
+//! when, from which IP and which device.
 //! The newest entries, as the server keeps them; it says what to look out for (a log-in
 //! attempt that was not you) without alarming about the usual ones.
 
@@ -22,8 +23,8 @@ enum Tone {
     Notable,
 }
 
-/// The entry's kind in words.
-fn describe(kind: &SecurityEventKind) -> (String, Tone) {
+/// The entry in words: its kind, and for a mail which one it was (`detail`).
+fn describe(kind: &SecurityEventKind, detail: Option<&str>) -> (String, Tone) {
     let (text, tone) = match kind {
         SecurityEventKind::REGISTERED => ("Account created", Tone::Routine),
         SecurityEventKind::LOGIN_SUCCEEDED => ("Logged in", Tone::Routine),
@@ -64,10 +65,53 @@ fn describe(kind: &SecurityEventKind) -> (String, Tone) {
         }
         SecurityEventKind::API_TOKEN_CREATED => ("API token created", Tone::Notable),
         SecurityEventKind::API_TOKEN_REVOKED => ("API token revoked", Tone::Routine),
+        SecurityEventKind::EMAIL_VERIFIED => ("Email address confirmed", Tone::Routine),
+        // Anyone who knows the address can ask; only the mailbox gets the link. Worth a look
+        // when it was not you.
+        SecurityEventKind::PASSWORD_RESET_REQUESTED => {
+            ("Password reset link requested", Tone::Notable)
+        }
+        SecurityEventKind::PASSWORD_RESET => (
+            "Password set from a reset link: every other session ended",
+            Tone::Notable,
+        ),
+        SecurityEventKind::EMAIL_SENT => {
+            return (
+                detail.map_or_else(
+                    || "Email sent".to_owned(),
+                    |detail| format!("Email sent: {}", mail_label(detail)),
+                ),
+                Tone::Routine,
+            );
+        }
+        SecurityEventKind::BROKER_KEY_ROTATION_DUE => (
+            "Broker key due for rotation: set 30 days ago",
+            Tone::Notable,
+        ),
         // A newer server may log more: show its name as sent.
         SecurityEventKind::Other(name) => return (name.clone(), Tone::Routine),
     };
     (text.to_owned(), tone)
+}
+
+/// Which mail an `EMAIL_SENT` was, in words; a kind this build does not know reads as sent.
+fn mail_label(detail: &str) -> String {
+    match detail {
+        "verify_email" => "the link to confirm the email address",
+        "password_reset" => "a password reset link",
+        "new_sign_in" => "notice of a new log-in",
+        "password_changed" => "notice that the password changed",
+        "totp_enabled" => "notice that two-factor login was turned on",
+        "totp_disabled" => "notice that two-factor login was turned off",
+        "backup_code_used" => "notice that a backup code was used",
+        "broker_linked" => "notice that a broker account was linked",
+        "broker_credentials_changed" => "notice that broker credentials changed",
+        "broker_key_refused" => "notice that a broker key was refused",
+        "broker_key_rotation_due" => "reminder to rotate a broker key",
+        "breach_notice" => "notice of a security breach",
+        other => return other.replace('_', " "),
+    }
+    .to_owned()
 }
 
 #[derive(Properties, PartialEq)]
@@ -111,7 +155,7 @@ pub fn SecurityLogCard(props: &SecurityLogCardProps) -> Html {
 }
 
 fn entry(event: &Event) -> Html {
-    let (what, tone) = describe(&event.kind);
+    let (what, tone) = describe(&event.kind, event.detail.as_deref());
     let when = Clock::parse(&event.at)
         .map(|clock| clock.moment_label())
         .unwrap_or_else(|| event.at.clone());
@@ -157,6 +201,11 @@ fn kind_name(kind: &SecurityEventKind) -> String {
         SecurityEventKind::VAULT_KEY_ROTATED => "VAULT_KEY_ROTATED",
         SecurityEventKind::API_TOKEN_CREATED => "API_TOKEN_CREATED",
         SecurityEventKind::API_TOKEN_REVOKED => "API_TOKEN_REVOKED",
+        SecurityEventKind::EMAIL_VERIFIED => "EMAIL_VERIFIED",
+        SecurityEventKind::PASSWORD_RESET_REQUESTED => "PASSWORD_RESET_REQUESTED",
+        SecurityEventKind::PASSWORD_RESET => "PASSWORD_RESET",
+        SecurityEventKind::EMAIL_SENT => "EMAIL_SENT",
+        SecurityEventKind::BROKER_KEY_ROTATION_DUE => "BROKER_KEY_ROTATION_DUE",
         SecurityEventKind::Other(name) => name,
     }
     .to_owned()
@@ -193,22 +242,83 @@ mod tests {
             SecurityEventKind::BROKER_UNLINKED,
             SecurityEventKind::BROKER_CREDENTIALS_CHANGED,
             SecurityEventKind::BROKER_KEY_REFUSED,
+            SecurityEventKind::ACCOUNT_LOCKED,
+            SecurityEventKind::REAUTHENTICATED,
+            SecurityEventKind::ACCOUNT_DELETED,
+            SecurityEventKind::WEBHOOK_CREATED,
+            SecurityEventKind::WEBHOOK_ROTATED,
+            SecurityEventKind::WEBHOOK_ACCESS_CHANGED,
+            SecurityEventKind::KILL_SWITCH_USED,
+            SecurityEventKind::VAULT_KEY_ROTATED,
+            SecurityEventKind::API_TOKEN_CREATED,
+            SecurityEventKind::API_TOKEN_REVOKED,
+            SecurityEventKind::EMAIL_VERIFIED,
+            SecurityEventKind::PASSWORD_RESET_REQUESTED,
+            SecurityEventKind::PASSWORD_RESET,
+            SecurityEventKind::EMAIL_SENT,
+            SecurityEventKind::BROKER_KEY_ROTATION_DUE,
         ];
         for kind in kinds {
-            let (text, _) = describe(&kind);
+            let (text, _) = describe(&kind, None);
             assert!(!text.contains('_'), "{text}");
             assert_ne!(text, kind_name(&kind), "{text}");
         }
-        assert_eq!(describe(&SecurityEventKind::LOGIN_FAILED).1, Tone::Notable);
         assert_eq!(
-            describe(&SecurityEventKind::BROKER_KEY_REFUSED).1,
+            describe(&SecurityEventKind::LOGIN_FAILED, None).1,
             Tone::Notable
+        );
+        assert_eq!(
+            describe(&SecurityEventKind::BROKER_KEY_REFUSED, None).1,
+            Tone::Notable
+        );
+        assert_eq!(
+            describe(&SecurityEventKind::PASSWORD_RESET_REQUESTED, None).1,
+            Tone::Notable
+        );
+    }
+
+    #[test]
+    fn a_sent_mail_says_which_in_words() {
+        let sent = |detail| describe(&SecurityEventKind::EMAIL_SENT, Some(detail)).0;
+        assert_eq!(
+            sent("verify_email"),
+            "Email sent: the link to confirm the email address"
+        );
+        assert_eq!(sent("password_reset"), "Email sent: a password reset link");
+        for detail in [
+            "new_sign_in",
+            "password_changed",
+            "totp_enabled",
+            "totp_disabled",
+            "backup_code_used",
+            "broker_linked",
+            "broker_credentials_changed",
+            "broker_key_refused",
+            "broker_key_rotation_due",
+            "breach_notice",
+        ] {
+            let text = sent(detail);
+            // Worded here, not the fallback that only swaps the underscores.
+            assert_ne!(
+                text,
+                format!("Email sent: {}", detail.replace('_', " ")),
+                "{detail}"
+            );
+        }
+        // A mail this build does not know still reads, without underscores.
+        assert_eq!(sent("weekly_digest"), "Email sent: weekly digest");
+        assert_eq!(
+            describe(&SecurityEventKind::EMAIL_SENT, None).0,
+            "Email sent"
         );
     }
 
     #[test]
     fn unknown_kinds_keep_the_servers_name() {
         let kind = SecurityEventKind::Other("EMAIL_CHANGED".to_owned());
-        assert_eq!(describe(&kind), ("EMAIL_CHANGED".to_owned(), Tone::Routine));
+        assert_eq!(
+            describe(&kind, None),
+            ("EMAIL_CHANGED".to_owned(), Tone::Routine)
+        );
     }
 }
