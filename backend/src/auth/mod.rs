@@ -57,9 +57,7 @@ pub enum AuthError {
     LinkInvalid,
     #[error("this server sends no email, so it cannot send that link; ask whoever runs it")]
     MailDisabled,
-    #[error(
-        "confirm your email address first: open the link we mailed you, or ask for a new one"
-    )]
+    #[error("confirm your email address first: open the link we mailed you, or ask for a new one")]
     EmailNotVerified,
     #[error("internal error: {0}")]
     Internal(String),
