@@ -44,6 +44,8 @@ mod mailsink;
 #[path = "support/raw_http.rs"]
 mod raw_http;
 mod support;
+#[path = "support/workspace_binary.rs"]
+mod workspace_binary;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

@@ -30,6 +30,8 @@ mod direct;
 #[path = "venues/followers.rs"]
 mod followers;
 mod support;
+#[path = "support/workspace_binary.rs"]
+mod workspace_binary;
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};

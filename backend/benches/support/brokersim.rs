@@ -8,7 +8,6 @@
 //! compile it (nothing here is dead code in them).
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -56,35 +55,10 @@ pub struct BrokerSim {
     _child: Child,
 }
 
-/// Builds the simulator with the profile this bench was built with; its path.
-fn build() -> PathBuf {
-    // The bench binary lives in <target>/<profile dir>/deps; the simulator one level up.
-    let exe = std::env::current_exe().expect("the bench binary's path");
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("the bench binary sits in <target>/<profile>/deps")
-        .to_path_buf();
-    let profile = match profile_dir.file_name().and_then(|name| name.to_str()) {
-        Some("debug") => "dev".to_owned(),
-        Some(name) => name.to_owned(),
-        None => "release".to_owned(),
-    };
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let status = std::process::Command::new(cargo)
-        .args(["build", "--quiet", "--profile", &profile])
-        .args(["-p", "brokersim", "--bin", "brokersim"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .expect("cargo runs to build brokersim");
-    assert!(status.success(), "building brokersim failed");
-    profile_dir.join("brokersim")
-}
-
 impl BrokerSim {
     /// Builds (quick when fresh) and starts a simulator on 127.0.0.1 with a port of its own.
     pub async fn start() -> Self {
-        let path = tokio::task::spawn_blocking(build)
+        let path = tokio::task::spawn_blocking(|| crate::workspace_binary::build("brokersim"))
             .await
             .expect("the build task ends");
         let mut child = Command::new(&path)

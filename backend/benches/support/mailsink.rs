@@ -33,31 +33,6 @@ pub struct MailSink {
     child: Option<Child>,
 }
 
-/// Builds the sink with the profile this bench was built with; its path.
-fn build() -> PathBuf {
-    // The bench binary lives in <target>/<profile dir>/deps; the sink one level up.
-    let exe = std::env::current_exe().expect("the bench binary's path");
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("the bench binary sits in <target>/<profile>/deps")
-        .to_path_buf();
-    let profile = match profile_dir.file_name().and_then(|name| name.to_str()) {
-        Some("debug") => "dev".to_owned(),
-        Some(name) => name.to_owned(),
-        None => "release".to_owned(),
-    };
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let status = std::process::Command::new(cargo)
-        .args(["build", "--quiet", "--profile", &profile])
-        .args(["-p", "mailsink", "--bin", "mailsink"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .expect("cargo runs to build mailsink");
-    assert!(status.success(), "building mailsink failed");
-    profile_dir.join("mailsink")
-}
-
 /// Starts the binary on the given addresses; the process and the addresses it bound, or why it
 /// did not start listening.
 async fn spawn(
@@ -96,7 +71,7 @@ async fn spawn(
 impl MailSink {
     /// Builds (quick when fresh) and starts a sink on 127.0.0.1 with two ports of its own.
     pub async fn start() -> Self {
-        let path = tokio::task::spawn_blocking(build)
+        let path = tokio::task::spawn_blocking(|| crate::workspace_binary::build("mailsink"))
             .await
             .expect("the build task ends");
         let (child, smtp, http) = spawn(&path, "127.0.0.1:0", "127.0.0.1:0")
