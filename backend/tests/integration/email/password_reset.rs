@@ -20,7 +20,7 @@ on_both_databases!(
     a_reset_link_sets_a_new_password_once_and_ends_every_session,
     asking_for_a_reset_answers_the_same_for_an_unknown_email,
     a_reset_link_expires_after_thirty_minutes_and_only_the_newest_works,
-    with_two_factor_login_the_reset_still_needs_the_code,
+    with_two_factor_login_the_reset_still_needs_the_code_or_a_backup_code,
 );
 
 async fn ask(app: &TestApp, email: &str) -> Value {
@@ -174,7 +174,7 @@ async fn a_reset_link_expires_after_thirty_minutes_and_only_the_newest_works(bac
     );
 }
 
-async fn with_two_factor_login_the_reset_still_needs_the_code(backend: Backend) {
+async fn with_two_factor_login_the_reset_still_needs_the_code_or_a_backup_code(backend: Backend) {
     let sink = MailSink::start().await;
     let app = TestApp::with_mail(backend, &sink, &[]).await;
     let enrolled = enrol(&app).await;
@@ -198,12 +198,21 @@ async fn with_two_factor_login_the_reset_still_needs_the_code(backend: Backend) 
     let code_now = authenticator_code(&app, &enrolled.secret);
     let done = reset(&app, &token, NEW_PASSWORD, Some(&code_now)).await;
     assert!(done["errors"].is_null(), "{done}");
+    // A backup code does as well as the authenticator (once).
+    ask(&app, "trader@example.com").await;
+    let again = reset_token(&sink, "trader@example.com", 2).await;
+    let backup = &enrolled.backup_codes[0];
+    let done = reset(&app, &again, PASSWORD, Some(backup)).await;
+    assert!(done["errors"].is_null(), "{done}");
+    ask(&app, "trader@example.com").await;
+    let third = reset_token(&sink, "trader@example.com", 3).await;
+    assert_eq!(
+        code(&reset(&app, &third, NEW_PASSWORD, Some(backup)).await),
+        "TOTP_INVALID"
+    );
     // Two-factor login stays on.
     let login = app
-        .gql(
-            LOGIN,
-            json!({ "e": "trader@example.com", "p": NEW_PASSWORD }),
-        )
+        .gql(LOGIN, json!({ "e": "trader@example.com", "p": PASSWORD }))
         .await;
     assert_eq!(code(&login), "TOTP_REQUIRED");
 }
