@@ -39,6 +39,8 @@ pub enum BreachError {
         "mail is off: set COPYTRADE_SMTP_URL and COPYTRADE_MAIL_FROM to the SMTP server that should send the notice"
     )]
     MailDisabled,
+    #[error("{0} notice(s) are still queued; run the same command again to send them")]
+    StillQueued(i64),
     #[error(transparent)]
     Db(#[from] DbError),
     #[error(transparent)]

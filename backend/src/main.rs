@@ -163,10 +163,9 @@ fn main() -> ExitCode {
                                 .await?;
                         println!("{report}");
                         if report.pending > 0 {
-                            return Err(StartupError::Breach(BreachError::Invalid(format!(
-                                "{} notice(s) are still queued",
-                                report.pending
-                            ))));
+                            return Err(StartupError::Breach(BreachError::StillQueued(
+                                report.pending,
+                            )));
                         }
                         Ok(())
                     }

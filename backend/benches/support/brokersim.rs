@@ -12,40 +12,8 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
-
-/// One HTTP/1.1 request on a new connection (`Connection: close`); the status and the body.
-/// `headers` are whole lines, each ending in `\r\n`.
-pub async fn request(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &str,
-    body: &str,
-) -> std::io::Result<(u16, String)> {
-    let mut stream = TcpStream::connect(addr).await?;
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n{headers}\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).await?;
-    stream.write_all(body.as_bytes()).await?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await?;
-    let text = String::from_utf8_lossy(&raw);
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("not an HTTP answer: {text}")))?;
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_owned())
-        .unwrap_or_default();
-    Ok((status, body))
-}
 
 /// A running simulator. Dropping it kills the process.
 pub struct BrokerSim {
@@ -96,7 +64,7 @@ impl BrokerSim {
 
     /// A control call (`path` below `/_sim`) with a JSON body; panics unless it succeeds.
     pub async fn control(&self, path: &str, body: Value) -> Value {
-        let (status, text) = request(
+        let (status, text) = crate::raw_http::request(
             self.addr,
             "POST",
             &format!("/_sim{path}"),

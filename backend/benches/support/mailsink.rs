@@ -14,8 +14,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 /// The sender of every mail in the bench.
@@ -132,10 +131,13 @@ impl MailSink {
             format!("/messages?{query}")
         };
         // The sink waits at most 60 s; a sink that answers nothing for longer is broken.
-        let (status, text) = tokio::time::timeout(Duration::from_secs(90), get(self.http, &path))
-            .await
-            .unwrap_or_else(|_| panic!("mailsink GET {path}: no answer in 90 s"))
-            .unwrap_or_else(|err| panic!("mailsink GET {path}: {err}"));
+        let (status, text) = tokio::time::timeout(
+            Duration::from_secs(90),
+            crate::raw_http::request(self.http, "GET", &path, "", ""),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("mailsink GET {path}: no answer in 90 s"))
+        .unwrap_or_else(|err| panic!("mailsink GET {path}: {err}"));
         assert_eq!(status, 200, "mailsink GET {path}: {text}");
         match serde_json::from_str(&text) {
             Ok(Value::Array(messages)) => messages,
@@ -159,24 +161,4 @@ impl MailSink {
         self.messages(&format!("min={min}&timeout_ms={}", timeout.as_millis()))
             .await
     }
-}
-
-/// One HTTP/1.1 GET on a new connection (`Connection: close`); the status and the body.
-async fn get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
-    let mut stream = TcpStream::connect(addr).await?;
-    let head = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    stream.write_all(head.as_bytes()).await?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await?;
-    let text = String::from_utf8_lossy(&raw);
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("not an HTTP answer: {text}")))?;
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_owned())
-        .unwrap_or_default();
-    Ok((status, body))
 }

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::brokersim::{BrokerSim, request};
+use crate::brokersim::BrokerSim;
+use crate::raw_http::request;
 
 /// The path part of a printed endpoint (`http://127.0.0.1:1234/tradovate/v1` → `/tradovate/v1`).
 fn path_of(sim: &BrokerSim, setting: &str) -> String {

@@ -11,7 +11,8 @@ use copytrade::copier::Copier;
 use copytrade::db::types::Id;
 use serde_json::{Value, json};
 
-use crate::brokersim::{BrokerSim, request};
+use crate::brokersim::BrokerSim;
+use crate::raw_http::request;
 use crate::{SPREAD, Venue};
 
 /// A follower: its trading account's id, its venue and its follower settings.
